@@ -1,0 +1,100 @@
+"""The alert outbox: rows written with their hit, claimed by one sender at a time, marked with the outcome.
+
+Life of a row: `pending` -> (claimed) `sending` -> `sent`; on a transient error back to `pending` with a
+later `next_attempt_at`; on a permanent error or after too many attempts `failed`. A claim is a conditional
+UPDATE that only one sender can win; a claim whose lease ran out (its sender crashed) can be won again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, col, select
+
+from storage.db import insert_ignore
+from storage.models import Alert, utcnow
+
+LEASE = timedelta(minutes=5)
+"""How long a claimed row stays with its sender before another may take it over."""
+
+
+def enqueue_alerts(session: Session, *, hit_id: int, rule: str, story_key: str, channels: Iterable[str]) -> list[int]:
+    """Queue one alert per channel; a (rule, story, channel) already queued is not queued again."""
+    now = utcnow()
+    ids = []
+    for channel in dict.fromkeys(channels):
+        new_id = insert_ignore(session, Alert, {
+            "hit_id": hit_id, "rule": rule, "story_key": story_key, "channel": channel, "status": "pending",
+            "attempts": 0, "next_attempt_at": now, "created_at": now,
+        })
+        if new_id is not None:
+            ids.append(new_id)
+    return ids
+
+
+def claim(session: Session, alert_id: int, now: datetime | None = None) -> Alert | None:
+    """Take the row for sending if it is due and nobody holds it; None when someone else has it or it is done."""
+    now = now or utcnow()
+    due = and_(col(Alert.status) == "pending",
+               or_(col(Alert.next_attempt_at).is_(None), col(Alert.next_attempt_at) <= now))
+    abandoned = and_(col(Alert.status) == "sending", col(Alert.lease_until) < now)
+    result = session.execute(
+        update(Alert)
+        .where(col(Alert.id) == alert_id, or_(due, abandoned))
+        .values(status="sending", lease_until=now + LEASE, attempts=col(Alert.attempts) + 1)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    alert = session.get_one(Alert, alert_id)
+    session.refresh(alert)
+    return alert
+
+
+def mark_sent(session: Session, alert_id: int) -> None:
+    """The channel accepted the alert."""
+    _finish(session, alert_id, status="sent", sent_at=utcnow(), last_error=None)
+
+
+def mark_retry(session: Session, alert_id: int, *, error: str, at: datetime) -> None:
+    """A transient failure: try again at `at`."""
+    _finish(session, alert_id, status="pending", next_attempt_at=at, last_error=error)
+
+
+def mark_failed(session: Session, alert_id: int, *, error: str) -> None:
+    """A permanent failure (or attempts exhausted): stop retrying and show it."""
+    _finish(session, alert_id, status="failed", last_error=error)
+
+
+def _finish(session: Session, alert_id: int, **values: object) -> None:
+    session.execute(update(Alert).where(col(Alert.id) == alert_id).values(lease_until=None, **values))
+
+
+def due_alert_ids(session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Rows a sender should try now: pending and due, or abandoned by a crashed sender."""
+    now = now or utcnow()
+    query = select(Alert.id).where(or_(
+        and_(col(Alert.status) == "pending",
+             or_(col(Alert.next_attempt_at).is_(None), col(Alert.next_attempt_at) <= now)),
+        and_(col(Alert.status) == "sending", col(Alert.lease_until) < now),
+    )).order_by(col(Alert.id)).limit(limit)
+    return [alert_id for alert_id in session.exec(query) if alert_id is not None]
+
+
+def list_alerts(session: Session, *, status: str | None = None, limit: int = 100) -> list[Alert]:
+    """Outbox rows, newest first, optionally of one status."""
+    query = select(Alert)
+    if status is not None:
+        query = query.where(Alert.status == status)
+    return list(session.exec(query.order_by(col(Alert.id).desc()).limit(limit)))
+
+
+def requeue_failed(session: Session, alert_ids: Iterable[int] | None = None) -> int:
+    """Put failed rows back to pending with fresh attempts (after the user fixed the channel)."""
+    statement = update(Alert).where(col(Alert.status) == "failed")
+    ids = list(alert_ids) if alert_ids is not None else None
+    if ids is not None:
+        statement = statement.where(col(Alert.id).in_(ids))
+    result = session.execute(statement.values(status="pending", attempts=0, next_attempt_at=utcnow()))
+    return int(result.rowcount)  # type: ignore[attr-defined]

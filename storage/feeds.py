@@ -1,0 +1,76 @@
+"""Feed list queries: add, list, remove, which are due, and what a poll learnt."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from storage.db import insert_ignore
+from storage.models import Feed, utcnow
+
+
+def add_feed(session: Session, url: str, *, interval_seconds: int, title: str | None = None) -> tuple[Feed, bool]:
+    """Add a feed (due at once); an existing URL keeps its state and gets the new interval. Returns (feed, new)."""
+    now = utcnow()
+    new_id = insert_ignore(session, Feed, {
+        "url": url, "title": title, "interval_seconds": interval_seconds, "enabled": True,
+        "error_count": 0, "created_at": now, "next_poll_at": now,
+    })
+    feed = session.exec(select(Feed).where(Feed.url == url)).one()
+    if new_id is None:
+        feed.interval_seconds = interval_seconds
+        feed.title = feed.title or title
+        session.add(feed)
+    return feed, new_id is not None
+
+
+def list_feeds(session: Session) -> list[Feed]:
+    """Every feed, oldest first."""
+    return list(session.exec(select(Feed).order_by(col(Feed.id))))
+
+
+def find_feed(session: Session, url_or_id: str) -> Feed | None:
+    """A feed by its URL or its numeric id, as users name feeds on the command line."""
+    if url_or_id.isdigit():
+        return session.get(Feed, int(url_or_id))
+    return session.exec(select(Feed).where(Feed.url == url_or_id)).first()
+
+
+def remove_feed(session: Session, feed: Feed) -> None:
+    """Delete a feed; its articles and hits stay (their feed link is cleared)."""
+    session.delete(feed)
+
+
+def due_feeds(session: Session, now: datetime | None = None) -> list[Feed]:
+    """Enabled feeds whose next poll time has come."""
+    now = now or utcnow()
+    query = select(Feed).where(col(Feed.enabled), (col(Feed.next_poll_at) <= now) | col(Feed.next_poll_at).is_(None))
+    return list(session.exec(query.order_by(col(Feed.next_poll_at))))
+
+
+def record_poll(
+    session: Session,
+    feed_id: int,
+    *,
+    status: int | None,
+    error: str | None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    body_hash: str | None = None,
+    title: str | None = None,
+) -> Feed:
+    """Store the outcome of one poll and schedule the next; validators are kept when the server sent none."""
+    feed = session.get_one(Feed, feed_id)
+    now = utcnow()
+    feed.last_polled_at = now
+    feed.next_poll_at = now + timedelta(seconds=feed.interval_seconds)
+    feed.last_status = status
+    feed.last_error = error
+    feed.error_count = feed.error_count + 1 if error else 0
+    feed.etag = etag or feed.etag
+    feed.last_modified = last_modified or feed.last_modified
+    feed.body_hash = body_hash or feed.body_hash
+    feed.title = feed.title or title
+    session.add(feed)
+    return feed

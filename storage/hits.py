@@ -1,0 +1,44 @@
+"""Hit rows: one per (article, rule), with the evidence the rule engine produced, and the queries on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.db import insert_ignore
+from storage.models import Hit, StoredArticle, utcnow
+from worker.rules import RuleHit
+
+
+def store_hit(session: Session, article_id: int, hit: RuleHit) -> int | None:
+    """Insert the hit; its id when new, None when this rule already hit this article."""
+    return insert_ignore(session, Hit, {
+        "article_id": article_id, "rule": hit.rule, "severity": hit.severity,
+        "rules_version": hit.rules_version, "score": hit.score, "snippet": hit.snippet,
+        "evidence": hit.to_dict(), "created_at": utcnow(),
+    })
+
+
+def hits_for_article(session: Session, article_id: int) -> list[Hit]:
+    """The stored hits of one article, by rule name."""
+    return list(session.exec(select(Hit).where(Hit.article_id == article_id).order_by(col(Hit.rule))))
+
+
+def query_hits(
+    session: Session,
+    *,
+    rule: str | None = None,
+    since: datetime | None = None,
+    limit: int | None = None,
+) -> list[tuple[Hit, StoredArticle]]:
+    """Stored hits with their articles, newest first, optionally for one rule and after a time."""
+    query = select(Hit, StoredArticle).join(StoredArticle, col(Hit.article_id) == col(StoredArticle.id))
+    if rule is not None:
+        query = query.where(Hit.rule == rule)
+    if since is not None:
+        query = query.where(col(Hit.created_at) >= since)
+    query = query.order_by(col(Hit.created_at).desc(), col(Hit.id).desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return [(hit, article) for hit, article in session.exec(query)]

@@ -1,0 +1,139 @@
+"""The tables: feeds polled, articles stored once, hits found in them, and the alert outbox.
+
+Every uniqueness the pipeline relies on is a database constraint, so two workers racing on the same
+article or hit end with one row each and the loser learns it from an empty `RETURNING`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Dialect, LargeBinary, MetaData, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# SQLite migrations rebuild tables ("batch mode") and need every constraint named.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def utcnow() -> datetime:
+    """Aware UTC now; every stored time is UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores them without an offset and returns naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"storage: naive datetime {value!r}: store aware UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Feed(SQLModel, table=True):
+    """A feed to poll on its own interval; conditional-GET validators and the last error live here."""
+
+    __tablename__ = "feeds"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    title: str | None = None
+    interval_seconds: int = 900
+    enabled: bool = True
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    """Hash of the last body: many servers ignore ETags, so an unchanged body is skipped by hash."""
+    last_polled_at: datetime | None = _when()
+    next_poll_at: datetime | None = _when(index=True)
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    error_count: int = 0
+    created_at: datetime | None = _when()
+
+
+class StoredArticle(SQLModel, table=True):
+    """An article stored once, keyed by canonical URL and by content hash."""
+
+    __tablename__ = "articles"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url_key: str | None = Field(default=None, sa_column=Column(Text, unique=True))
+    """Canonical URL (no tracking parameters, no fragment); None for local files."""
+    content_hash: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    url: str | None = Field(default=None, sa_column=Column(Text))
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    author: str | None = None
+    published_at: datetime | None = _when()
+    site_name: str | None = None
+    language: str | None = None
+    domain: str | None = Field(default=None, index=True)
+    feed_id: int | None = Field(default=None, foreign_key="feeds.id", ondelete="SET NULL")
+    fingerprint: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    """Near-duplicate signature of the text, to group syndicated copies into one story."""
+    story_id: int | None = Field(default=None, index=True)
+    """Id of the first article of the same story (itself when it is the first)."""
+    fetched_at: datetime | None = _when(index=True)
+
+
+class Hit(SQLModel, table=True):
+    """One rule matching one article, with its evidence; at most one per (article, rule)."""
+
+    __tablename__ = "hits"
+    __table_args__ = (UniqueConstraint("article_id", "rule", name="uq_hits_article_rule"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="articles.id", ondelete="CASCADE", index=True)
+    rule: str = Field(index=True)
+    severity: str = "info"
+    rules_version: str
+    score: float = 0.0
+    snippet: str = Field(sa_column=Column(Text, nullable=False))
+    evidence: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    """`RuleHit.to_dict()`: matches with offsets and clauses, marked snippets, score."""
+    created_at: datetime | None = _when(index=True)
+
+
+class Alert(SQLModel, table=True):
+    """The outbox: one row per (rule, story, channel), written with its hit, delivered afterwards."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("rule", "story_key", "channel", name="uq_alerts_rule_story_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hit_id: int = Field(foreign_key="hits.id", ondelete="CASCADE", index=True)
+    rule: str
+    story_key: str
+    channel: str
+    status: str = Field(default="pending", index=True)
+    """pending -> sending -> sent, or failed (permanent error or attempts exhausted)."""
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    next_attempt_at: datetime | None = _when(index=True)
+    lease_until: datetime | None = _when()
+    sent_at: datetime | None = _when()
+    created_at: datetime | None = _when()

@@ -1,0 +1,87 @@
+"""Articles are stored once per canonical URL and per content hash, even when writers race."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from storage.articles import find_article, known_url_keys, store_article
+from storage.db import session_scope
+from storage.models import StoredArticle
+from storage.schema import upgrade
+from sqlmodel import func, select
+from worker.article import Article
+from worker.identity import canonical_url, content_hash
+
+ARTICLE = Article(
+    source="https://news.example/a/1", url="https://news.example/a/1", title="Border point retaken",
+    text="Forces reached the border crossing at al-Qaim.", published=datetime(2017, 6, 10, tzinfo=UTC),
+    domain="news.example",
+)
+
+
+def _store(url: str, article: Article = ARTICLE) -> tuple[int, bool]:
+    with session_scope(url) as session:
+        row, new = store_article(session, article, url_key=canonical_url(article.url or ""),
+                                 content_hash=content_hash(article.title, article.text))
+        assert row.id is not None
+        return row.id, new
+
+
+def _count(url: str) -> int:
+    with session_scope(url) as session:
+        return session.exec(select(func.count()).select_from(StoredArticle)).one()
+
+
+def test_the_same_article_twice_is_stored_once(database_url: str) -> None:
+    upgrade(database_url)
+    first_id, first_new = _store(database_url)
+    second_id, second_new = _store(database_url)
+    assert (first_new, second_new) == (True, False)
+    assert first_id == second_id
+    assert _count(database_url) == 1
+
+
+def test_a_tracking_parameter_does_not_make_a_new_article(database_url: str) -> None:
+    upgrade(database_url)
+    _store(database_url)
+    tracked = Article(**{**ARTICLE.__dict__, "url": "https://news.example/a/1?utm_source=rss#comments",
+                         "text": ARTICLE.text + " Updated."})
+    _, new = _store(database_url, tracked)
+    assert not new
+    assert _count(database_url) == 1
+
+
+def test_the_same_text_on_another_url_is_stored_once(database_url: str) -> None:
+    upgrade(database_url)
+    _store(database_url)
+    copy = Article(**{**ARTICLE.__dict__, "url": "https://mirror.example/story"})
+    _, new = _store(database_url, copy)
+    assert not new
+
+
+def test_racing_writers_store_one_row_and_one_of_them_is_told_new(database_url: str) -> None:
+    upgrade(database_url)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(lambda _: _store(database_url), range(12)))
+    assert _count(database_url) == 1
+    assert sum(new for _, new in outcomes) == 1
+    assert len({article_id for article_id, _ in outcomes}) == 1
+
+
+def test_stored_times_come_back_aware_utc(database_url: str) -> None:
+    upgrade(database_url)
+    _store(database_url)
+    with session_scope(database_url) as session:
+        row = find_article(session, url_key=canonical_url(ARTICLE.url or ""), content_hash="")
+        assert row is not None
+        assert row.published_at == datetime(2017, 6, 10, tzinfo=UTC)
+        assert row.fetched_at is not None and row.fetched_at.tzinfo is not None
+
+
+def test_known_url_keys_reports_only_stored_ones(database_url: str) -> None:
+    upgrade(database_url)
+    _store(database_url)
+    with session_scope(database_url) as session:
+        known = known_url_keys(session, [canonical_url(ARTICLE.url or ""), "https://news.example/a/2"])
+    assert known == {canonical_url(ARTICLE.url or "")}

@@ -1,0 +1,72 @@
+"""The Celery application: Redis broker, three queues, and the settings that keep tasks from being lost.
+
+Queues: `poll` (I/O-bound feed polling; a threads pool is fine), `extract` (page fetch + trafilatura, which
+is not thread-safe: run it in prefork processes), `alerts` (delivery). Beat uses celery-redbeat so two
+beat processes never schedule everything twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from storage.db import dispose_engines
+from worker.config import Settings, get_settings
+
+QUEUES = ("poll", "extract", "alerts")
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "poll-due-feeds": {"task": "newswatch.poll_due", "schedule": 30.0, "options": {"queue": "poll"}},
+    "deliver-due-alerts": {"task": "newswatch.deliver_due", "schedule": 60.0, "options": {"queue": "alerts"}},
+}
+
+
+def create_app(settings: Settings) -> Celery:
+    """A Celery app for `settings.broker_url` (results on the same Redis, for `run --once` to wait on)."""
+    broker = settings.broker_url or "redis://127.0.0.1:6379/0"
+    app = Celery("newswatch", broker=broker, backend=broker, include=["worker.tasks"])
+    # Redis redelivers unacked messages after the visibility timeout; every countdown, retry and time
+    # limit must stay well under it or the task runs twice (celery#5935).
+    transport = {"visibility_timeout": settings.visibility_timeout}
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,  # else a killed child's message is acked and lost (celery#6178)
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=settings.task_soft_time_limit,
+        task_time_limit=settings.task_time_limit,
+        broker_transport_options=transport,
+        result_backend_transport_options=transport,
+        broker_connection_retry_on_startup=True,
+        result_expires=3600,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        timezone="UTC",
+        task_default_queue="poll",
+        task_routes={
+            "newswatch.poll_feed": {"queue": "poll"},
+            "newswatch.poll_due": {"queue": "poll"},
+            "newswatch.ingest_entry": {"queue": "extract"},
+            "newswatch.deliver_alert": {"queue": "alerts"},
+            "newswatch.deliver_due": {"queue": "alerts"},
+        },
+        worker_max_tasks_per_child=500,  # trafilatura's caches grow (trafilatura#216)
+        beat_schedule=BEAT_SCHEDULE,
+        beat_scheduler="redbeat.RedBeatScheduler",
+        beat_max_loop_interval=30,  # redbeat's lock otherwise defaults to 25 minutes (redbeat#230)
+        redbeat_redis_url=broker,
+        redbeat_key_prefix="newswatch:redbeat:",
+        redbeat_lock_timeout=90,
+    )
+    return app
+
+
+@worker_process_init.connect
+def _fresh_engines_after_fork(**_: Any) -> None:
+    # A forked child must not reuse the parent's database connections.
+    dispose_engines()
+
+
+app = create_app(get_settings())

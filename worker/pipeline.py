@@ -1,0 +1,201 @@
+"""The pipeline, step by step: poll a feed, turn an entry or a file into an article, match, store, enqueue alerts.
+
+These functions are the one implementation both runners use: the embedded runner (`newswatch scan`,
+`newswatch run` without a broker) calls them in a loop, and the Celery tasks call them one step per task.
+Each step is idempotent: articles, hits and alerts are unique in the database, so a step run twice (a
+redelivered task, two workers polling the same feed) stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from alerts.outbox import enqueue_alerts
+from storage.articles import known_url_keys, store_article
+from storage.db import session_scope
+from storage.feeds import record_poll
+from storage.hits import store_hit
+from storage.models import Feed
+from worker.article import Article
+from worker.config import Settings
+from worker.errors import ExtractionError, FeedError, FetchError
+from worker.extract import article_from_entry, extract_file, extract_page, is_document
+from worker.feeds import FeedEntry, parse_feed
+from worker.fetch import fetch
+from worker.identity import canonical_url, content_hash
+from worker.rules import RuleHit, RuleSet
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What storing one article did: its id, whether it was new, every hit, and the alerts it queued."""
+
+    article_id: int
+    new: bool
+    article: Article
+    hits: list[RuleHit]
+    new_hits: list[str] = field(default_factory=list)
+    """Rules whose hit on this article was stored now (the others were stored before)."""
+    alert_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Polled:
+    """One poll of a feed: its outcome and the entries not stored yet."""
+
+    feed_id: int
+    url: str
+    outcome: str
+    """`fetched`, `not-modified` (304) or `unchanged` (same body as last time)."""
+    entries: list[FeedEntry]
+    warning: str | None = None
+    """What feedparser disliked in a feed it could still read."""
+
+
+def ingest(
+    article: Article,
+    *,
+    rules: RuleSet,
+    settings: Settings,
+    feed_id: int | None = None,
+    url_key: str | None = None,
+) -> Ingested:
+    """Match the article, then store it, its hits and their alerts in one transaction."""
+    if url_key is None and article.url:
+        url_key = canonical_url(article.url)
+    hits = rules.match(article)
+    new_hits: list[str] = []
+    alert_ids: list[int] = []
+    with session_scope(settings.database_url) as session:
+        row, new = store_article(
+            session, article, url_key=url_key, content_hash=content_hash(article.title, article.text),
+            feed_id=feed_id,
+        )
+        assert row.id is not None
+        for hit in hits:
+            hit_id = store_hit(session, row.id, hit)
+            if hit_id is None:
+                continue
+            new_hits.append(hit.rule)
+            channels = list(hit.alert) or settings.default_channels
+            alert_ids += enqueue_alerts(session, hit_id=hit_id, rule=hit.rule, story_key=str(row.story_id or row.id),
+                                        channels=channels)
+        article_id = row.id
+    return Ingested(article_id, new, article, hits, new_hits, alert_ids)
+
+
+def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Polled:
+    """Fetch and parse one feed and return its unseen entries; the outcome is recorded on the feed.
+
+    A network error or a body that is no feed is recorded and raised (the caller retries or reports it);
+    a malformed feed that still yielded entries is recorded as a warning and its entries are returned.
+    """
+    with session_scope(settings.database_url) as session:
+        feed = session.get(Feed, feed_id)
+        if feed is None:
+            raise FeedError(f"feed: no feed with id {feed_id}", source=str(feed_id))
+        url, etag, last_modified, body_hash = feed.url, feed.etag, feed.last_modified, feed.body_hash
+    try:
+        result = fetch(client, url, max_bytes=settings.max_feed_bytes, deadline=settings.fetch_deadline,
+                       etag=etag, last_modified=last_modified)
+        if result.not_modified:
+            _record(settings, feed_id, status=304, error=None)
+            return Polled(feed_id, url, "not-modified", [])
+        digest = hashlib.sha256(result.body).hexdigest()
+        if digest == body_hash:
+            _record(settings, feed_id, status=result.status, error=None, etag=result.etag,
+                    last_modified=result.last_modified)
+            return Polled(feed_id, url, "unchanged", [])
+        parsed = parse_feed(result.body, url=result.final_url, content_type=result.content_type)
+    except (FetchError, FeedError) as exc:
+        _record(settings, feed_id, status=None, error=str(exc))
+        raise
+    if parsed.error:
+        LOGGER.warning("feed: malformed but readable (%s): %s", parsed.error, url)
+    entries = _unique_entries(parsed.entries)
+    with session_scope(settings.database_url) as session:
+        known = known_url_keys(session, (canonical_url(e.url) for e in entries if e.url))
+        record_poll(session, feed_id, status=result.status, error=parsed.error, etag=result.etag,
+                    last_modified=result.last_modified, body_hash=digest, title=parsed.title)
+    unseen = [e for e in entries if not e.url or canonical_url(e.url) not in known]
+    return Polled(feed_id, url, "fetched", unseen, parsed.error)
+
+
+def _record(settings: Settings, feed_id: int, **outcome: object) -> None:
+    with session_scope(settings.database_url) as session:
+        record_poll(session, feed_id, **outcome)  # type: ignore[arg-type]
+
+
+def _unique_entries(entries: Iterable[FeedEntry]) -> list[FeedEntry]:
+    seen: set[str] = set()
+    unique: list[FeedEntry] = []
+    for entry in entries:
+        key = canonical_url(entry.url) if entry.url else f"id:{entry.entry_id or entry.title}"
+        if key not in seen:
+            seen.add(key)
+            unique.append(entry)
+    return unique
+
+
+def article_for_entry(
+    entry: FeedEntry,
+    *,
+    feed_url: str,
+    settings: Settings,
+    client: httpx.Client,
+    retry_transient: bool = False,
+) -> Article:
+    """The entry's page, extracted; where it cannot be fetched or read, the entry's own title and summary.
+
+    With `retry_transient`, a timeout or 5xx is raised instead (the Celery task retries it with backoff and
+    falls back on its last attempt).
+    """
+    if entry.url and settings.fetch_pages:
+        try:
+            page = fetch(client, entry.url, max_bytes=settings.max_page_bytes, deadline=settings.fetch_deadline)
+            article = extract_page(page.body, url=page.final_url, content_type=page.content_type)
+            return dataclasses.replace(
+                article,
+                title=article.title or entry.title,
+                published=article.published or entry.published,
+                author=article.author or entry.author,
+            )
+        except FetchError as exc:
+            if retry_transient and exc.transient:
+                raise
+            LOGGER.warning("%s; using the feed entry instead", exc)
+        except ExtractionError as exc:
+            LOGGER.warning("%s; using the feed entry instead", exc)
+    return article_from_entry(entry, feed_url=feed_url)
+
+
+def expand_inputs(inputs: Iterable[str]) -> Iterator[str]:
+    """URLs as given; files as given; folders as their text and HTML documents, sorted (not rules or feeds)."""
+    for item in inputs:
+        if item.startswith(("http://", "https://")):
+            yield item
+            continue
+        path = Path(item)
+        if path.is_dir():
+            yield from (str(p) for p in sorted(path.rglob("*")) if p.is_file() and is_document(p))
+        elif path.exists():
+            yield str(path)
+        else:
+            raise FileNotFoundError(f"scan: no such file or folder: {item}")
+
+
+def article_for_input(item: str, *, settings: Settings, client: httpx.Client) -> Article:
+    """Read one scan input: fetch and extract a URL, or read a file."""
+    if item.startswith(("http://", "https://")):
+        page = fetch(client, item, max_bytes=settings.max_page_bytes, deadline=settings.fetch_deadline)
+        return extract_page(page.body, url=page.final_url, content_type=page.content_type)
+    return extract_file(Path(item))
