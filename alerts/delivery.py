@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
+from worker.rules import Snippet
 
 from alerts import Channel
 from alerts.message import AlertMessage, SourceRef
@@ -26,7 +27,6 @@ from storage.models import Alert, Hit, StoredArticle, utcnow
 from worker.backoff import backoff_seconds
 from worker.config import Settings
 from worker.errors import AlertError
-from worker.rules import Snippet
 
 LOGGER = logging.getLogger(__name__)
 

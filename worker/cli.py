@@ -14,15 +14,16 @@ from datetime import timedelta
 from typing import Any
 
 import click
+from alerts.message import AlertMessage
 
 from alerts import Channel
-from alerts.message import AlertMessage
 from storage.db import session_scope
 from storage.hits import query_hits
 from storage.models import Hit, StoredArticle, utcnow
 from worker.config import get_settings
 from worker.durations import Duration
-from worker.embedded import RoundReport, deliver_due, run_forever, run_round, scan as scan_inputs
+from worker.embedded import RoundReport, deliver_due, run_forever, run_round
+from worker.embedded import scan as scan_inputs
 from worker.errors import NewswatchError
 from worker.pipeline import Ingested
 from worker.runtime import Runtime, get_runtime
@@ -45,8 +46,8 @@ class _CLI(click.Group):
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def main(verbose: int) -> None:
     """newswatch: watch news feeds and pages for what matters to you."""
-    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    level = [logging.ERROR, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
 
 
 def _runtime() -> Runtime:
@@ -152,11 +153,12 @@ def run(once: bool, timeout: float) -> None:
 
 def _print_round(report: RoundReport) -> None:
     for polled in report.polled:
-        warning = f" (warning: {polled.warning})" if polled.warning else ""
-        click.echo(f"{polled.url}: {polled.outcome}, {len(polled.entries)} new entries{warning}")
+        click.echo(f"{polled.url}: {polled.outcome}, {len(polled.entries)} new entries")
     for result in report.ingested:
         rules = ", ".join(h.rule for h in result.hits) or "no hits"
         click.echo(f"  {result.article.title}: {rules}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 
 import click
-
 from alerts.message import AlertMessage
+
 from alerts.outbox import list_alerts, requeue_failed
 from storage.db import session_scope
 from storage.models import utcnow
 from worker.embedded import deliver_due
 from worker.errors import AlertError
 from worker.rules import Snippet
-from worker.runtime import get_runtime
+from worker.runtime import Runtime, get_runtime
 
 
 @click.group()
@@ -55,8 +55,7 @@ def alerts_retry(alert_ids: tuple[int, ...]) -> None:
         count = requeue_failed(session, alert_ids or None)
     click.echo(f"requeued {count} alert(s)")
     if not runtime.settings.broker_url:
-        for delivery in deliver_due(runtime):
-            click.echo(f"alert {delivery.alert_id}: {delivery.outcome}" + (f" ({delivery.error})" if delivery.error else ""))
+        _print_deliveries(runtime)
 
 
 @alerts.command("send")
@@ -64,8 +63,13 @@ def alerts_send() -> None:
     """Deliver every alert that is due now (the embedded runner and the workers do this on their own)."""
     runtime = get_runtime()
     runtime.migrate()
+    _print_deliveries(runtime)
+
+
+def _print_deliveries(runtime: Runtime) -> None:
     for delivery in deliver_due(runtime):
-        click.echo(f"alert {delivery.alert_id}: {delivery.outcome}" + (f" ({delivery.error})" if delivery.error else ""))
+        detail = f" ({delivery.error})" if delivery.error else ""
+        click.echo(f"alert {delivery.alert_id}: {delivery.outcome}{detail}")
 
 
 @alerts.command("test")

@@ -42,6 +42,7 @@ class RoundReport:
     ingested: list[pipeline.Ingested] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def scan(runtime: Runtime, inputs: Iterable[str]) -> Iterator[Scanned]:
@@ -76,11 +77,15 @@ def _poll_one(runtime: Runtime, feed: Feed, report: RoundReport) -> None:
         report.errors.append(str(exc))
         return
     report.polled.append(polled)
+    if polled.warning:
+        report.warnings.append(f"feed: malformed but readable ({polled.warning}): {polled.url}")
     rules = runtime.rules()
     for entry in polled.entries:
         try:
-            article = pipeline.article_for_entry(entry, feed_url=polled.url, settings=runtime.settings,
-                                                 client=runtime.client)
+            article, problem = pipeline.article_for_entry(entry, feed_url=polled.url, settings=runtime.settings,
+                                                          client=runtime.client)
+            if problem:
+                report.warnings.append(problem)
             url_key = canonical_url(entry.url) if entry.url else None
             report.ingested.append(pipeline.ingest(article, rules=rules, settings=runtime.settings,
                                                    feed_id=feed.id, url_key=url_key))

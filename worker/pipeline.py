@@ -153,29 +153,32 @@ def article_for_entry(
     settings: Settings,
     client: httpx.Client,
     retry_transient: bool = False,
-) -> Article:
+) -> tuple[Article, str | None]:
     """The entry's page, extracted; where it cannot be fetched or read, the entry's own title and summary.
 
-    With `retry_transient`, a timeout or 5xx is raised instead (the Celery task retries it with backoff and
-    falls back on its last attempt).
+    Returns the article and, when the fallback was used, why. With `retry_transient`, a timeout or 5xx is
+    raised instead (the Celery task retries it with backoff and falls back on its last attempt).
     """
-    if entry.url and settings.fetch_pages:
-        try:
-            page = fetch(client, entry.url, max_bytes=settings.max_page_bytes, deadline=settings.fetch_deadline)
-            article = extract_page(page.body, url=page.final_url, content_type=page.content_type)
-            return dataclasses.replace(
-                article,
-                title=article.title or entry.title,
-                published=article.published or entry.published,
-                author=article.author or entry.author,
-            )
-        except FetchError as exc:
-            if retry_transient and exc.transient:
-                raise
-            LOGGER.warning("%s; using the feed entry instead", exc)
-        except ExtractionError as exc:
-            LOGGER.warning("%s; using the feed entry instead", exc)
-    return article_from_entry(entry, feed_url=feed_url)
+    if not (entry.url and settings.fetch_pages):
+        return article_from_entry(entry, feed_url=feed_url), None
+    try:
+        page = fetch(client, entry.url, max_bytes=settings.max_page_bytes, deadline=settings.fetch_deadline)
+        article = extract_page(page.body, url=page.final_url, content_type=page.content_type)
+    except FetchError as exc:
+        if retry_transient and exc.transient:
+            raise
+        problem = str(exc)
+    except ExtractionError as exc:
+        problem = str(exc)
+    else:
+        return dataclasses.replace(
+            article,
+            title=article.title or entry.title,
+            published=article.published or entry.published,
+            author=article.author or entry.author,
+        ), None
+    LOGGER.warning("%s; using the feed entry instead", problem)
+    return article_from_entry(entry, feed_url=feed_url), f"{problem}; used the feed entry instead"
 
 
 def expand_inputs(inputs: Iterable[str]) -> Iterator[str]:

@@ -50,7 +50,7 @@ def poll_feed(self: Task, feed_id: int) -> list[str]:
         polled = pipeline.poll_feed(feed_id, settings=runtime.settings, client=runtime.client)
     except FetchError as exc:
         if exc.transient:
-            raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries, cap=MAX_COUNTDOWN))
+            raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries, cap=MAX_COUNTDOWN)) from exc
         LOGGER.error("%s", exc)
         return []
     except FeedError as exc:
@@ -66,10 +66,10 @@ def ingest_entry(self: Task, feed_id: int | None, feed_url: str, entry: dict[str
     feed_entry = entry_from_json(entry)
     last_try = self.request.retries >= (self.max_retries or 0)
     try:
-        article = pipeline.article_for_entry(feed_entry, feed_url=feed_url, settings=runtime.settings,
+        article, _ = pipeline.article_for_entry(feed_entry, feed_url=feed_url, settings=runtime.settings,
                                              client=runtime.client, retry_transient=not last_try)
     except FetchError as exc:
-        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries, cap=MAX_COUNTDOWN))
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries, cap=MAX_COUNTDOWN)) from exc
     url_key = canonical_url(feed_entry.url) if feed_entry.url else None
     result = pipeline.ingest(article, rules=runtime.rules(), settings=runtime.settings, feed_id=feed_id,
                              url_key=url_key)

@@ -5,12 +5,19 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from alerts.outbox import (
+    claim,
+    due_alert_ids,
+    enqueue_alerts,
+    list_alerts,
+    mark_failed,
+    mark_retry,
+    mark_sent,
+    requeue_failed,
+)
 from storage.db import session_scope
 from storage.models import Alert, Hit, StoredArticle, utcnow
 from storage.schema import upgrade
-from alerts.outbox import (
-    claim, due_alert_ids, enqueue_alerts, list_alerts, mark_failed, mark_retry, mark_sent, requeue_failed,
-)
 
 
 def _hit(url: str) -> int:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from sqlmodel import func, select
+
 from storage.articles import find_article, known_url_keys, store_article
 from storage.db import session_scope
 from storage.models import StoredArticle
 from storage.schema import upgrade
-from sqlmodel import func, select
 from worker.article import Article
 from worker.identity import canonical_url, content_hash
 

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (types in generated migrations)
 from alembic import op
 
-
 revision: str = '0001'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None

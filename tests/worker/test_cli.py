@@ -1,0 +1,172 @@
+"""The `newswatch` command as a user runs it, on the embedded default (SQLite, no broker)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from pytest_httpserver import HTTPServer
+from sqlmodel import select
+from werkzeug import Request, Response
+
+from storage.db import session_scope
+from storage.models import StoredArticle
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = ROOT / "tests" / "fixtures" / "pipeline"
+FURNITURE = ["Skip to main content", "Start your PRO membership today", "access exclusive PRO insights",
+             "1-week free trial"]
+
+
+def _newswatch(*args: str) -> Result:
+    from worker.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _stored(database_url: str) -> list[StoredArticle]:
+    with session_scope(database_url) as session:
+        return list(session.exec(select(StoredArticle)))
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("NEWSWATCH_DATABASE_URL", url)
+    return url
+
+
+def test_scan_seeds_finds_all_three_rules_with_their_evidence(db: str) -> None:
+    result = _newswatch("scan", "--json", str(ROOT / "seeds"))
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 1  # rules.yaml and feeds.opml beside the seed are not articles
+    (article,) = lines
+    assert article["title"] == "Recapture of Iraq-Syria border point heralds new regional reality"
+    hits = {hit["rule"]: hit for hit in article["hits"]}
+    assert set(hits) == {"border-crossings", "commanders", "airstrikes"}
+    assert any("Syrian-Iraqi border crossing" in m for m in hits["border-crossings"]["matches"])
+    assert {"Qasem Soleimani", "Abu Mahdi al-Muhandis"} <= set(hits["commanders"]["matches"])
+    assert "airstrike" in {m.lower() for m in hits["airstrikes"]["matches"]}
+    assert any("Tanf" in s["text"] for s in hits["airstrikes"]["evidence"]["snippets"])
+    for hit in hits.values():
+        assert hit["snippet"]
+
+
+def test_scan_stores_the_title_and_text_without_site_furniture(db: str) -> None:
+    assert _newswatch("scan", str(ROOT / "seeds")).exit_code == 0
+    (row,) = _stored(db)
+    assert row.title == "Recapture of Iraq-Syria border point heralds new regional reality"
+    for line in FURNITURE:
+        assert line not in row.text
+    assert "Abu Mahdi al-Muhandis" in row.text
+
+
+def test_scanning_the_same_folder_twice_stores_nothing_twice(db: str) -> None:
+    first = _newswatch("scan", "--json", str(ROOT / "seeds"))
+    second = _newswatch("scan", "--json", str(ROOT / "seeds"))
+    assert json.loads(first.stdout)["new"] is True
+    again = json.loads(second.stdout)
+    assert again["new"] is False
+    assert all(hit["new"] is False for hit in again["hits"])
+    assert len(_stored(db)) == 1
+
+
+def test_hits_lists_what_was_stored_and_filters_by_rule(db: str) -> None:
+    _newswatch("scan", str(ROOT / "seeds"))
+    everything = [json.loads(line) for line in _newswatch("hits", "--json").stdout.splitlines()]
+    assert {h["rule"] for h in everything} == {"border-crossings", "commanders", "airstrikes"}
+    commanders = [json.loads(line) for line in _newswatch("hits", "--rule", "commanders", "--json").stdout.splitlines()]
+    assert [h["rule"] for h in commanders] == ["commanders"]
+    assert {"Qasem Soleimani", "Abu Mahdi al-Muhandis"} <= set(commanders[0]["matches"])
+    assert _newswatch("hits", "--since", "7d").exit_code == 0
+
+
+def test_a_bad_file_is_named_and_the_rest_of_the_scan_goes_on(db: str, tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    shutil.copy(ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt", folder / "seed.txt")
+    (folder / "broken.txt").write_bytes(b"\x00\x01binary\x00junk")
+    result = _newswatch("scan", str(folder))
+    assert result.exit_code == 1
+    assert "broken.txt" in result.stderr
+    assert len(_stored(db)) == 1
+
+
+def test_a_rules_file_with_a_mistake_names_file_and_line(db: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - name: broken\n    query: '(airstrike OR'\n")
+    monkeypatch.setenv("NEWSWATCH_RULES", str(rules))
+    from worker.runtime import reset_runtime
+
+    reset_runtime()
+    result = _newswatch("scan", str(ROOT / "seeds"))
+    assert result.exit_code == 1
+    assert f"{rules}:3" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def _rss(server: HTTPServer, paths: list[str]) -> str:
+    items = "".join(f"<item><title>Entry {p}</title><link>{server.url_for(p)}</link>"
+                    f"<description>Feed summary: a US airstrike near Tanf ({p}).</description></item>"
+                    for p in paths)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Test</title>{items}</channel></rss>'
+
+
+def test_feeds_add_list_and_run_once_polls_and_stores(db: str, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        _rss(httpserver, ["/news/border", "/news/tanf"]), content_type="application/rss+xml")
+    for name in ("border", "tanf"):
+        httpserver.expect_request(f"/news/{name}").respond_with_data(
+            (PAGES / f"article-{name}.html").read_text(), content_type="text/html")
+    assert _newswatch("feeds", "add", httpserver.url_for("/feed.xml"), "--interval", "30m").exit_code == 0
+    listing = _newswatch("feeds", "list")
+    assert httpserver.url_for("/feed.xml") in listing.stdout and "every 30 min" in listing.stdout
+    result = _newswatch("run", "--once")
+    assert result.exit_code == 0, result.output
+    titles = sorted(a.title for a in _stored(db))
+    assert titles == ["Militias reach the Syrian-Iraqi border crossing", "US jets strike convoy near Tanf garrison"]
+
+
+def test_bad_feeds_and_pages_are_named_and_the_round_goes_on(
+    db: str, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSWATCH_FETCH_DEADLINE", "1")
+    monkeypatch.setenv("NEWSWATCH_MAX_PAGE_BYTES", "20000")
+    from worker.runtime import reset_runtime
+
+    reset_runtime()
+
+    def too_slow(_: Request) -> Response:
+        time.sleep(2)
+        return Response("<rss/>", content_type="application/rss+xml")
+
+    httpserver.expect_request("/not-a-feed").respond_with_data("<html><body>Hello</body></html>",
+                                                               content_type="text/html")
+    httpserver.expect_request("/slow-feed").respond_with_handler(too_slow)
+    httpserver.expect_request("/good-feed").respond_with_data(
+        _rss(httpserver, ["/binary", "/huge", "/news/tanf"]), content_type="application/rss+xml")
+    httpserver.expect_request("/binary").respond_with_data(b"\x89PNG\r\n\x1a\n\x00\x00" * 50, content_type="image/png")
+    httpserver.expect_request("/huge").respond_with_data("<p>" + "word " * 10000 + "</p>", content_type="text/html")
+    httpserver.expect_request("/news/tanf").respond_with_data((PAGES / "article-tanf.html").read_text(),
+                                                              content_type="text/html")
+    for path in ("/not-a-feed", "/slow-feed", "/good-feed"):
+        assert _newswatch("feeds", "add", httpserver.url_for(path)).exit_code == 0
+
+    result = _newswatch("run", "--once")
+
+    assert result.exit_code == 1
+    assert httpserver.url_for("/not-a-feed") in result.stderr
+    assert httpserver.url_for("/slow-feed") in result.stderr
+    stored = {a.url: a for a in _stored(db)}
+    # The good page is extracted; the binary and oversized pages fall back to the feed entry's summary.
+    assert stored[httpserver.url_for("/news/tanf")].title == "US jets strike convoy near Tanf garrison"
+    assert stored[httpserver.url_for("/binary")].text.startswith("Feed summary")
+    assert stored[httpserver.url_for("/huge")].text.startswith("Feed summary")
+    listing = _newswatch("feeds", "list").stdout
+    assert "not a feed" in listing
