@@ -11,38 +11,55 @@ That window is the time between the channel's reply and one small UPDATE (millis
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
-from worker.rules import Snippet
 
 from alerts import Channel
 from alerts.message import AlertMessage, SourceRef
-from alerts.outbox import claim, mark_failed, mark_retry, mark_sent
+from alerts.outbox import claim, defer, due_alert_ids, mark_failed, mark_retry, mark_sent
 from storage.db import session_scope
 from storage.models import Alert, Hit, StoredArticle, utcnow
 from worker.backoff import backoff_seconds
 from worker.config import Settings
 from worker.errors import AlertError
+from worker.rules import Snippet
 
 LOGGER = logging.getLogger(__name__)
 
 
+DIGEST_PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
+"""Channels in these modes collect alerts and send them as one digest at the end of each UTC period."""
+
+
 @dataclass(frozen=True)
 class Delivery:
-    """The outcome of one attempt: `sent`, `retry` (in `retry_in` seconds), `failed` or `skipped`."""
+    """The outcome of one attempt: `sent`, `retry` (in `retry_in` s), `deferred` (digest), `failed`, `skipped`."""
 
     alert_id: int
     outcome: str
     retry_in: float | None = None
     error: str | None = None
+    batch: tuple[int, ...] = ()
+    """Every row sent together with this one (a digest), this one included."""
+
+
+def period_end(created: datetime, mode: str) -> datetime:
+    """The end of the digest period `created` falls in: the next full UTC hour or midnight."""
+    period = DIGEST_PERIODS[mode]
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return epoch + ((created - epoch) // period + 1) * period
 
 
 def deliver(alert_id: int, *, settings: Settings, channels: Mapping[str, Channel]) -> Delivery:
-    """Try to deliver one alert; safe to call twice or from two workers (only one claim wins)."""
+    """Try to deliver one alert (with every other due alert of its channel, for a digest channel).
+
+    Safe to call twice or from two workers: only one claim on a row wins.
+    """
     with session_scope(settings.database_url) as session:
         alert = claim(session, alert_id)
         if alert is None:
@@ -51,18 +68,30 @@ def deliver(alert_id: int, *, settings: Settings, channels: Mapping[str, Channel
             error = f"alerts: gave up after {alert.attempts - 1} attempts: {alert.last_error or 'no error recorded'}"
             mark_failed(session, alert_id, error=error)
             return Delivery(alert_id, "failed", error=error)
-        message = build_message(session, alert)
-        channel_name, attempts = alert.channel, alert.attempts
-    channel = channels.get(channel_name)
+        channel = channels.get(alert.channel)
+        batch = [alert]
+        if channel is not None and channel.mode in DIGEST_PERIODS:
+            due_at = period_end(alert.created_at or utcnow(), channel.mode)
+            if utcnow() < due_at:
+                defer(session, alert_id, at=due_at)
+                return Delivery(alert_id, "deferred", retry_in=(due_at - utcnow()).total_seconds())
+            others = (claim(session, other) for other in due_alert_ids(session, channel=alert.channel)
+                      if other != alert_id)
+            batch += [other for other in others if other is not None]
+        messages = [build_message(session, row) for row in batch]
+        attempts = {row.id: row.attempts for row in batch if row.id is not None}
+    ids = tuple(attempts)
     try:
         if channel is None:
-            raise AlertError(f"alerts: no channel named {channel_name!r} is configured", permanent=True)
-        channel.send([message])
+            raise AlertError(f"alerts: no channel named {alert.channel!r} is configured", permanent=True)
+        channel.send(messages)
     except AlertError as exc:
-        return _record_failure(settings, alert_id, attempts, exc)
+        outcomes = [_record_failure(settings, row_id, tries, exc) for row_id, tries in attempts.items()]
+        return dataclasses.replace(outcomes[0], batch=ids)
     with session_scope(settings.database_url) as session:
-        mark_sent(session, alert_id)
-    return Delivery(alert_id, "sent")
+        for row_id in ids:
+            mark_sent(session, row_id)
+    return Delivery(alert_id, "sent", batch=ids)
 
 
 def _record_failure(settings: Settings, alert_id: int, attempts: int, exc: AlertError) -> Delivery:
@@ -72,7 +101,9 @@ def _record_failure(settings: Settings, alert_id: int, attempts: int, exc: Alert
             LOGGER.error("alert %s failed for good: %s", alert_id, error)
             mark_failed(session, alert_id, error=error)
             return Delivery(alert_id, "failed", error=error)
-        delay = exc.retry_after if exc.retry_after is not None else backoff_seconds(attempts - 1)
+        delay = exc.retry_after
+        if delay is None:
+            delay = backoff_seconds(attempts - 1, base=settings.alert_retry_base)
         LOGGER.warning("alert %s will be retried in %.0fs: %s", alert_id, delay, error)
         mark_retry(session, alert_id, error=error, at=utcnow() + timedelta(seconds=delay))
     return Delivery(alert_id, "retry", retry_in=delay, error=error)

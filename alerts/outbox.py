@@ -62,6 +62,14 @@ def mark_retry(session: Session, alert_id: int, *, error: str, at: datetime) -> 
     _finish(session, alert_id, status="pending", next_attempt_at=at, last_error=error)
 
 
+def defer(session: Session, alert_id: int, *, at: datetime) -> None:
+    """Hold a claimed row back until `at` (a digest period's end) without counting an attempt."""
+    session.execute(
+        update(Alert).where(col(Alert.id) == alert_id)
+        .values(status="pending", next_attempt_at=at, lease_until=None, attempts=col(Alert.attempts) - 1)
+    )
+
+
 def mark_failed(session: Session, alert_id: int, *, error: str) -> None:
     """A permanent failure (or attempts exhausted): stop retrying and show it."""
     _finish(session, alert_id, status="failed", last_error=error)
@@ -71,14 +79,19 @@ def _finish(session: Session, alert_id: int, **values: object) -> None:
     session.execute(update(Alert).where(col(Alert.id) == alert_id).values(lease_until=None, **values))
 
 
-def due_alert_ids(session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Rows a sender should try now: pending and due, or abandoned by a crashed sender."""
+def due_alert_ids(
+    session: Session, now: datetime | None = None, *, channel: str | None = None, limit: int = 500
+) -> list[int]:
+    """Rows a sender should try now (optionally of one channel): pending and due, or abandoned by a crash."""
     now = now or utcnow()
     query = select(Alert.id).where(or_(
         and_(col(Alert.status) == "pending",
              or_(col(Alert.next_attempt_at).is_(None), col(Alert.next_attempt_at) <= now)),
         and_(col(Alert.status) == "sending", col(Alert.lease_until) < now),
-    )).order_by(col(Alert.id)).limit(limit)
+    ))
+    if channel is not None:
+        query = query.where(Alert.channel == channel)
+    query = query.order_by(col(Alert.id)).limit(limit)
     return [alert_id for alert_id in session.exec(query) if alert_id is not None]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -18,9 +19,11 @@ def store_article(
     url_key: str | None,
     content_hash: str,
     feed_id: int | None = None,
+    fingerprint: bytes | None = None,
 ) -> tuple[StoredArticle, bool]:
     """Insert the article unless its URL key or content hash is already stored; returns (row, new)."""
     new_id = insert_ignore(session, StoredArticle, {
+        "fingerprint": fingerprint,
         "url_key": url_key, "content_hash": content_hash, "url": article.url, "source": article.source,
         "title": article.title, "text": article.text, "author": article.author,
         "published_at": article.published, "site_name": article.site_name, "language": article.language,
@@ -41,6 +44,17 @@ def find_article(session: Session, *, url_key: str | None, content_hash: str) ->
         if row is not None:
             return row
     return session.exec(select(StoredArticle).where(StoredArticle.content_hash == content_hash)).first()
+
+
+def recent_fingerprints(session: Session, *, since: datetime, exclude: int) -> list[tuple[int, bytes]]:
+    """(story id, fingerprint) of articles fetched since `since`: the candidates a new article may repeat."""
+    query = select(StoredArticle.story_id, StoredArticle.fingerprint).where(
+        col(StoredArticle.fetched_at) >= since,
+        col(StoredArticle.fingerprint).is_not(None),
+        col(StoredArticle.story_id).is_not(None),
+        col(StoredArticle.id) != exclude,
+    )
+    return [(story, fp) for story, fp in session.exec(query) if story is not None and fp is not None]
 
 
 def known_url_keys(session: Session, url_keys: Iterable[str]) -> set[str]:

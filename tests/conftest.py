@@ -21,24 +21,13 @@ import redis
 from sqlalchemy import create_engine, text
 
 from storage.db import dispose_engines, normalise_url
+from worker.runtime import reset_runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt"
 SEED_RULES = ROOT / "seeds" / "rules.yaml"
 POSTGRES_URL = os.environ.get("NEWSWATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("NEWSWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
-
-
-def reset_runtime() -> None:
-    """Forget cached settings and per-process resources after the environment changed."""
-    from worker.config import get_settings
-
-    get_settings.cache_clear()
-    try:
-        from worker import runtime
-    except ImportError:  # parts still being built; storage tests do not need them
-        return
-    runtime.reset_runtime()
 
 
 _ENV_KEYS = [key for key in os.environ if key.startswith("NEWSWATCH_") and not key.startswith("NEWSWATCH_TEST_")]

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     apprise_urls: SecretStr | None = None
     alert_max_attempts: int = 12
+    alert_retry_base: float = 10.0
+    """Seconds before the first retry of a failed alert; doubles each attempt (with jitter) up to 15 minutes."""
 
     # Celery.
     task_soft_time_limit: int = 120

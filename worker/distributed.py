@@ -7,6 +7,7 @@ the polls and follows the tasks each one spawned.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from celery.result import AsyncResult
 
@@ -28,14 +29,14 @@ def run_round_on_workers(runtime: Runtime, *, timeout: float) -> RoundReport:
     entry_ids: list[str] = []
     for url, result in polls:
         try:
-            entry_ids += _wait(result, deadline)
+            entry_ids += list(_wait(result, deadline))
         except Exception as exc:  # the task's own error, re-raised by Celery
             report.errors.append(f"{url}: {exc}")
     delivery_ids: list[str] = []
     for task_id in entry_ids:
         try:
             outcome = _wait(AsyncResult(task_id, app=tasks.app), deadline)
-            delivery_ids += outcome.get("deliveries", [])
+            delivery_ids += list(outcome.get("deliveries", []))
         except Exception as exc:
             report.errors.append(str(exc))
     for task_id in delivery_ids:
@@ -46,7 +47,7 @@ def run_round_on_workers(runtime: Runtime, *, timeout: float) -> RoundReport:
     return report
 
 
-def _wait(result: AsyncResult, deadline: float) -> object:
+def _wait(result: AsyncResult, deadline: float) -> Any:
     remaining = max(0.1, deadline - time.monotonic())
     try:
         return result.get(timeout=remaining, propagate=True)

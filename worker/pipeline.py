@@ -13,16 +13,18 @@ import hashlib
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from alerts.stories import find_story, story_fingerprint
 
 from alerts.outbox import enqueue_alerts
-from storage.articles import known_url_keys, store_article
+from storage.articles import known_url_keys, recent_fingerprints, store_article
 from storage.db import session_scope
 from storage.feeds import record_poll
 from storage.hits import store_hit
-from storage.models import Feed
+from storage.models import Feed, utcnow
 from worker.article import Article
 from worker.config import Settings
 from worker.errors import ExtractionError, FeedError, FetchError
@@ -33,6 +35,9 @@ from worker.identity import canonical_url, content_hash
 from worker.rules import RuleHit, RuleSet
 
 LOGGER = logging.getLogger(__name__)
+
+STORY_WINDOW = timedelta(days=3)
+"""How far back a new article looks for an earlier copy of the same story (syndication, rewrites)."""
 
 
 @dataclass(frozen=True)
@@ -69,26 +74,35 @@ def ingest(
     feed_id: int | None = None,
     url_key: str | None = None,
 ) -> Ingested:
-    """Match the article, then store it, its hits and their alerts in one transaction."""
+    """Match the article, then store it, its hits and their alerts in one transaction.
+
+    A new article joins the story of an earlier near-copy (syndicated on another site), so its alerts are
+    keyed by that story and a rule alerts once per story and channel, not once per copy.
+    """
     if url_key is None and article.url:
         url_key = canonical_url(article.url)
     hits = rules.match(article)
+    fingerprint = story_fingerprint(article.text or article.title)
     new_hits: list[str] = []
     alert_ids: list[int] = []
     with session_scope(settings.database_url) as session:
         row, new = store_article(
             session, article, url_key=url_key, content_hash=content_hash(article.title, article.text),
-            feed_id=feed_id,
+            feed_id=feed_id, fingerprint=fingerprint,
         )
         assert row.id is not None
+        if new:
+            candidates = recent_fingerprints(session, since=utcnow() - STORY_WINDOW, exclude=row.id)
+            row.story_id = find_story(fingerprint, candidates) or row.id
+            session.add(row)
         for hit in hits:
             hit_id = store_hit(session, row.id, hit)
             if hit_id is None:
                 continue
             new_hits.append(hit.rule)
             channels = list(hit.alert) or settings.default_channels
-            alert_ids += enqueue_alerts(session, hit_id=hit_id, rule=hit.rule, story_key=str(row.story_id or row.id),
-                                        channels=channels)
+            alert_ids += enqueue_alerts(session, hit_id=hit_id, rule=hit.rule,
+                                        story_key=str(row.story_id or row.id), channels=channels)
         article_id = row.id
     return Ingested(article_id, new, article, hits, new_hits, alert_ids)
 

@@ -83,9 +83,9 @@ def deliver_alert(alert_id: int) -> str:
     """Deliver one outbox row; a transient failure schedules the next try."""
     runtime = get_runtime()
     outcome = deliver(alert_id, settings=runtime.settings, channels=runtime.channels)
-    if outcome.outcome == "retry" and outcome.retry_in is not None and outcome.retry_in <= MAX_COUNTDOWN:
+    if outcome.outcome in ("retry", "deferred") and outcome.retry_in is not None and outcome.retry_in <= MAX_COUNTDOWN:
         deliver_alert.apply_async((alert_id,), countdown=outcome.retry_in + 1)
-    # Longer waits (a Slack Retry-After of an hour) are picked up by deliver_due instead.
+    # Longer waits (a Slack Retry-After of an hour, a daily digest) are picked up by deliver_due instead.
     return outcome.outcome
 
 

@@ -1,0 +1,127 @@
+"""Slack through an incoming webhook, as Block Kit (https://api.slack.com/reference/block-kit).
+
+Article text is untrusted: only `&`, `<` and `>` are escaped in mrkdwn (which also defuses `<!channel>`),
+titles go in `plain_text`. Limits: header text 150 characters, section text 3,000, 50 blocks a message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
+
+from slack_sdk.webhook import WebhookClient
+
+from alerts.message import AlertMessage
+from worker.errors import AlertError
+
+LOGGER = logging.getLogger(__name__)
+
+HEADER_LIMIT = 150
+TEXT_LIMIT = 3000
+BLOCK_LIMIT = 50
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn escaping (https://api.slack.com/reference/surfaces/formatting#escaping)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _link(url: str | None, label: str) -> str:
+    if not url or not url.startswith(("http://", "https://")):
+        return escape(label)
+    return f"<{escape(url)}|{escape(label).replace('|', '¦')}>"
+
+
+def _marked(snippet: Any) -> str:
+    out, last = [], 0
+    for start, end in snippet.marks:
+        out += [escape(snippet.text[last:start]), "*", escape(snippet.text[start:end]), "*"]
+        last = end
+    out.append(escape(snippet.text[last:]))
+    return "".join(out)
+
+
+def alert_blocks(message: AlertMessage) -> list[dict[str, Any]]:
+    """The blocks of one alert: header, rule and link, the marked snippets, then where and when."""
+    quoted = "\n".join(f"> {_marked(s)}" for s in message.snippets[:5])
+    body = f"*{escape(message.rule)}* ({escape(message.severity)}): {_link(message.url, message.title)}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _cut(f"{message.rule}: {message.title}",
+                                                                          HEADER_LIMIT)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": _cut(body, TEXT_LIMIT)}},
+    ]
+    if quoted:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(quoted, TEXT_LIMIT)}})
+    context = [escape(message.source)]
+    if message.published:
+        context.append(f"{message.published:%Y-%m-%d %H:%M} UTC")
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(" · ".join(context), 300)}]})
+    if message.other_sources:
+        others = ", ".join(_link(s.url, s.site or s.title) for s in message.other_sources)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
+                                                        "text": _cut(f"Also reported by: {others}", 300)}]})
+    return blocks
+
+
+def digest_blocks(messages: Sequence[AlertMessage]) -> list[dict[str, Any]]:
+    """A digest: one header, then one section per rule listing its articles (within Slack's limits)."""
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text",
+                                                               "text": f"newswatch digest: {len(messages)} alerts"}}]
+    for rule, group in groupby(sorted(messages, key=lambda m: m.rule), key=lambda m: m.rule):
+        lines = [f"• {_link(m.url, m.title)} ({escape(m.source)})" for m in group]
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                   "text": _cut(f"*{escape(rule)}*\n" + "\n".join(lines), TEXT_LIMIT)}})
+        if len(blocks) >= BLOCK_LIMIT:
+            break
+    return blocks
+
+
+@dataclass
+class SlackChannel:
+    """Posts to one incoming webhook; the URL is a secret and never appears in errors or logs."""
+
+    url: str
+    name: str = "slack"
+    mode: str = "immediate"
+    timeout: int = 10
+
+    def send(self, messages: Sequence[AlertMessage]) -> None:
+        if len(messages) == 1:
+            blocks, text = alert_blocks(messages[0]), f"{messages[0].rule}: {messages[0].title}"
+        else:
+            blocks, text = digest_blocks(messages), f"newswatch digest: {len(messages)} alerts"
+        # No retry handlers: slack_sdk's connection-error retry can post twice; delivery retries instead.
+        client = WebhookClient(self.url, timeout=self.timeout)
+        try:
+            response = client.send(text=_cut(text, TEXT_LIMIT), blocks=blocks[:BLOCK_LIMIT])
+        except OSError as exc:
+            raise AlertError(f"{self.name}: unable to reach the webhook: {type(exc).__name__}") from None
+        status, body = response.status_code, (response.body or "").strip()
+        if status == 200 and body == "ok":
+            return
+        if status == 429:
+            retry_after = _retry_after(response.headers)
+            raise AlertError(f"{self.name}: rate limited: status=429", retry_after=retry_after)
+        if status >= 500 or status in (408,):
+            raise AlertError(f"{self.name}: unable to send alert: status={status}")
+        # 400 invalid_payload, 403 action_prohibited, 404 no_service / 410 channel_is_archived: the
+        # webhook will not start working by itself (https://api.slack.com/messaging/webhooks#handling_errors).
+        raise AlertError(f"{self.name}: unable to send alert: status={status} {body[:100]}", permanent=True)
+
+
+def _retry_after(headers: dict[str, Any]) -> float:
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return max(0.0, float(raw))
+            except (TypeError, ValueError):
+                break
+    return 30.0

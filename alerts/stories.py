@@ -1,0 +1,50 @@
+"""Stories, not copies: a MinHash fingerprint of an article's text, to find earlier near-copies of it.
+
+Syndicated and lightly edited copies of one story share most of their word 3-shingles; their MinHash
+signatures agree in about that share of positions (the Jaccard similarity estimate). A new article whose
+signature agrees with an earlier one's in at least `SAME_STORY` of positions belongs to that story.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+from datasketch import MinHash
+
+from worker.rules.text import fold
+
+NUM_PERM = 64
+SHINGLE = 3
+SAME_STORY = 0.5
+"""Jaccard similarity of word 3-shingles above which two texts are one story (copies score 0.7-1.0,
+different stories on the same topic below 0.1)."""
+_WORD = re.compile(r"\w+")
+
+
+def story_fingerprint(text: str) -> bytes:
+    """The MinHash signature of the text's word shingles, as bytes for storage."""
+    words = _WORD.findall(fold(text))
+    shingles = {" ".join(words[i:i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
+    signature = MinHash(num_perm=NUM_PERM, seed=1)
+    signature.update_batch([s.encode("utf-8") for s in shingles if s])
+    return np.asarray(signature.hashvalues, dtype=np.uint64).tobytes()
+
+
+def similarity(a: bytes, b: bytes) -> float:
+    """Estimated Jaccard similarity of the two texts' shingle sets."""
+    left, right = np.frombuffer(a, dtype=np.uint64), np.frombuffer(b, dtype=np.uint64)
+    if left.shape != right.shape:
+        return 0.0
+    return float(np.count_nonzero(left == right)) / len(left)
+
+
+def find_story(fingerprint: bytes, candidates: Iterable[tuple[int, bytes]]) -> int | None:
+    """The story id of the most similar earlier article, if any is similar enough."""
+    best, best_score = None, SAME_STORY
+    for story_id, other in candidates:
+        score = similarity(fingerprint, other)
+        if score >= best_score:
+            best, best_score = story_id, score
+    return best

@@ -1,0 +1,102 @@
+"""`newswatch rules`: check a rules file, explain matches on articles, backtest over stored articles."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from worker.durations import Duration
+from worker.errors import NewswatchError, RuleError
+from worker.rules import RuleSet, load_rules
+
+
+def _load(path: Path) -> RuleSet:
+    try:
+        return load_rules(path)
+    except RuleError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+
+
+@click.group()
+def rules() -> None:
+    """Watch rules: check, test, backtest."""
+
+
+@rules.command("check")
+@click.argument("path", type=click.Path(path_type=Path))
+def rules_check(path: Path) -> None:
+    """Check a rules file: `file:line:column: problem` and exit 1 on a mistake."""
+    rule_set = _load(path)
+    enabled = sum(rule.enabled for rule in rule_set.rules)
+    click.echo(f"{path}: {len(rule_set.rules)} rules ({enabled} enabled), {len(rule_set.entities)} entity lists, "
+               f"version {rule_set.version}")
+
+
+@rules.command("test")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("articles", nargs=-1, required=True)
+def rules_test(path: Path, articles: tuple[str, ...]) -> None:
+    """Show which rules match each article (file or URL) and why, and for the others the clause that failed."""
+    from worker.pipeline import article_for_input
+    from worker.runtime import get_runtime
+
+    rule_set = _load(path)
+    runtime = get_runtime()
+    for item in articles:
+        try:
+            article = article_for_input(item, settings=runtime.settings, client=runtime.client)
+        except (NewswatchError, OSError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            continue
+        click.echo(click.style(f"{item}: {article.title}", bold=True))
+        for explanation in rule_set.explain(article):
+            if explanation.hit is None:
+                click.echo(f"  no match  {explanation.rule}: failed at {explanation.failed}")
+                continue
+            hit = explanation.hit
+            click.echo(f"  MATCH     {hit.rule} (score {hit.score:g}, {len(hit.matches)} mentions)")
+            for match in hit.matches:
+                click.echo(f"      {match.field}[{match.start}:{match.end}] {match.text!r} <- {match.clause}")
+            for snippet in hit.snippets[:3]:
+                click.echo(f"      > {snippet.marked()}")
+
+
+@rules.command("backtest")
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option("--since", type=Duration(), default=None, help="Only articles stored in this period, e.g. 30d.")
+@click.option("--show", type=int, default=20, show_default=True, help="How many would-be hits to list.")
+def rules_backtest(path: Path | None, since: timedelta | None, show: int) -> None:
+    """Re-run a rules file over the stored articles and show what it would have caught (nothing is alerted)."""
+    from sqlmodel import col, select
+
+    from storage.articles import as_article
+    from storage.db import session_scope
+    from storage.models import StoredArticle, utcnow
+    from worker.runtime import get_runtime
+
+    runtime = get_runtime()
+    runtime.migrate()
+    rule_set = _load(path or runtime.settings.rules)
+    with session_scope(runtime.settings.database_url) as session:
+        query = select(StoredArticle)
+        if since is not None:
+            query = query.where(col(StoredArticle.fetched_at) >= utcnow() - since)
+        rows = list(session.exec(query.order_by(col(StoredArticle.id))))
+    per_rule: Counter[str] = Counter()
+    listed = 0
+    with click.progressbar(rows, label=f"backtesting {len(rows)} articles", file=sys.stderr) as progress:
+        found = [(row, rule_set.match(as_article(row))) for row in progress]
+    for row, hits in found:
+        for hit in hits:
+            per_rule[hit.rule] += 1
+            if listed < show:
+                click.echo(f"[{hit.rule}] {row.title} ({row.url or row.source}): {hit.snippet[:160]}")
+                listed += 1
+    click.echo(f"{sum(per_rule.values())} hits on {len(rows)} articles with rules version {rule_set.version}:")
+    for rule in rule_set.rules:
+        click.echo(f"  {rule.name}: {per_rule.get(rule.name, 0)}")

@@ -1,0 +1,121 @@
+"""Outbound HTTP, in one place: timeouts, an overall deadline, a size cap and conditional GET.
+
+feedparser has no timeout of its own (feedparser#76) and httpx's read timeout is per chunk (httpx#1450), so
+every feed and page is fetched here, streamed against a wall-clock deadline and a byte cap, and only then
+handed to a parser as bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from worker.config import Settings
+from worker.errors import FetchError
+
+LOGGER = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A response worth parsing (200) or a confirmation that nothing changed (304)."""
+
+    url: str
+    final_url: str
+    status: int
+    body: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def http_client(settings: Settings) -> httpx.Client:
+    """The one HTTP client factory: timeouts, user agent, bounded redirects."""
+    timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+    )
+
+
+def fetch(
+    client: httpx.Client,
+    url: str,
+    *,
+    max_bytes: int,
+    deadline: float,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> FetchResult:
+    """GET `url`, conditionally when validators are given; raise `FetchError` naming the URL on any failure."""
+    if not url.startswith(("http://", "https://")):
+        raise FetchError(f"fetch: unsupported URL scheme: {url}", url=url)
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    started = time.monotonic()
+    try:
+        # No single wait may outlast the whole deadline.
+        timeout = httpx.Timeout(min(deadline, client.timeout.read or deadline),
+                                connect=min(deadline, client.timeout.connect or deadline))
+        with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+            if response.status_code == 304:
+                return _result(url, response, b"")
+            _check_status(url, response)
+            declared = response.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > max_bytes:
+                raise FetchError(f"fetch: body over {max_bytes} bytes ({declared} declared): {url}", url=url)
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise FetchError(f"fetch: body over {max_bytes} bytes: {url}", url=url)
+                if time.monotonic() - started > deadline:
+                    raise _timeout(url, deadline)
+            if time.monotonic() - started > deadline:
+                raise _timeout(url, deadline)
+            return _result(url, response, bytes(body))
+    except httpx.TimeoutException as exc:
+        raise _timeout(url, deadline) from exc
+    except httpx.TooManyRedirects as exc:
+        raise FetchError(f"fetch: more than {MAX_REDIRECTS} redirects: {url}", url=url) from exc
+    except httpx.HTTPError as exc:
+        reason = type(exc).__name__
+        raise FetchError(f"fetch: {reason} ({exc}): {url}", url=url, transient=True) from exc
+
+
+def _check_status(url: str, response: httpx.Response) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    transient = status >= 500 or status in (408, 425, 429)
+    raise FetchError(f"fetch: status {status}: {url}", url=url, transient=transient)
+
+
+def _timeout(url: str, deadline: float) -> FetchError:
+    return FetchError(f"fetch: timed out after {deadline:g}s: {url}", url=url, transient=True)
+
+
+def _result(url: str, response: httpx.Response, body: bytes) -> FetchResult:
+    return FetchResult(
+        url=url,
+        final_url=str(response.url),
+        status=response.status_code,
+        body=body,
+        content_type=response.headers.get("Content-Type"),
+        etag=response.headers.get("ETag"),
+        last_modified=response.headers.get("Last-Modified"),
+    )

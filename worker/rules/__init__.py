@@ -1,0 +1,112 @@
+"""Watch rules: the file format, the query language, and matching with evidence.
+
+A rules file (YAML, schema in `schema.json`) has optional `entities:` (named lists of people or places
+with their spellings, used in queries as `@name`) and `rules:`, each with a `name` and a `query` in the
+language of `query.py` (words, "phrases", AND, OR, NOT, parentheses, NEAR/n, prefix*, title:, text:,
+source:, lang:). Matching semantics are stated in `engine.py`. A rule set is compiled once per version
+(content hash of the file); `RuleCache` re-reads an edited file without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from worker.article import Article
+from worker.errors import RuleError
+from worker.rules.engine import CompiledRules, candidate_rules, evaluate, find_terms, to_hit
+from worker.rules.evidence import Match, RuleHit, Snippet
+from worker.rules.loader import EntityList, ParsedRule, RuleModel, read_rules, read_rules_file
+
+__all__ = ["Explanation", "Match", "RuleCache", "RuleError", "RuleHit", "RuleSet", "Snippet", "backtest",
+           "load_rules", "parse_rules"]
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a rule did or did not match an article: its hit, or the first clause that failed."""
+
+    rule: str
+    hit: RuleHit | None
+    failed: str | None
+
+
+class RuleSet:
+    """A compiled, versioned set of rules."""
+
+    def __init__(self, version: str, entities: dict[str, EntityList], rules: list[ParsedRule], source: str) -> None:
+        self.version = version
+        self.source = source
+        self.entities = entities
+        self.rules: tuple[RuleModel, ...] = tuple(rule.spec for rule in rules)
+        self._enabled = [rule for rule in rules if rule.spec.enabled]
+        self._compiled = CompiledRules(self._enabled, entities)
+
+    def match(self, article: Article) -> list[RuleHit]:
+        """The hits of every enabled rule on `article`; only rules whose terms occur are evaluated."""
+        terms = find_terms(self._compiled, article)
+        hits = []
+        for index in candidate_rules(self._compiled, terms):
+            outcome = evaluate(self._compiled, terms, article, self._enabled[index])
+            if outcome.matches is not None:
+                hits.append(to_hit(outcome, article, self.version))
+        return hits
+
+    def explain(self, article: Article) -> list[Explanation]:
+        """Every enabled rule's outcome on `article`, matched or not, for `newswatch rules test`."""
+        terms = find_terms(self._compiled, article)
+        result = []
+        for rule in self._enabled:
+            outcome = evaluate(self._compiled, terms, article, rule)
+            hit = to_hit(outcome, article, self.version) if outcome.matches is not None else None
+            result.append(Explanation(rule.spec.name, hit, outcome.failed))
+        return result
+
+
+def parse_rules(text: str, *, file: str) -> RuleSet:
+    """A rule set from the text of a rules file named `file` (for error messages)."""
+    version, entities, rules = read_rules(text, file=file)
+    return RuleSet(version, entities, rules, file)
+
+
+def load_rules(path: Path) -> RuleSet:
+    """A rule set from a rules file; raises `RuleError` naming file, line and column."""
+    version, entities, rules = read_rules_file(path)
+    return RuleSet(version, entities, rules, str(path))
+
+
+def backtest(rule_set: RuleSet, articles: Iterable[Article]) -> Iterator[tuple[Article, list[RuleHit]]]:
+    """Each article with the hits the rule set would have produced on it."""
+    for article in articles:
+        yield article, rule_set.match(article)
+
+
+class RuleCache:
+    """The current rule set of a file, re-read when the file changes (no worker restart needed)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.current: RuleSet | None = None
+        self._stamp: tuple[int, int] | None = None
+
+    def get(self) -> RuleSet:
+        """The rule set for the file as it is now; an invalid edit raises `RuleError` (`current` is kept)."""
+        try:
+            stat = os.stat(self.path)
+        except OSError as exc:
+            raise RuleError(f"cannot read rules file: {exc.strerror}", file=str(self.path)) from None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if self.current is not None and stamp == self._stamp:
+            return self.current
+        version, entities, rules = read_rules_file(self.path)
+        if self.current is None or version != self.current.version:
+            if self.current is not None:
+                LOGGER.info("rules: %s changed, now version %s", self.path, version)
+            self.current = RuleSet(version, entities, rules, str(self.path))
+        self._stamp = stamp
+        return self.current

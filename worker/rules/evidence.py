@@ -1,0 +1,133 @@
+"""What a hit shows: every matched mention with offsets and the clause it satisfied, marked snippets, a score."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+SNIPPET_CHARS = 300
+TITLE_WEIGHT = 3.0
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+|\n+")
+_ABBREVIATION = re.compile(r"(?:\b[A-Z][a-z]{0,3}|\b[A-Z](?:\.[A-Z])*|\b(?:e\.g|i\.e|etc|vs|approx|No))\.$")
+"""Words whose period does not end a sentence: "Maj. Gen.", "U.S.", "Mr.", "e.g."."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """One mention: `text` is `article.<field>[start:end]`, `term` the rule's wording, `clause` the query part."""
+
+    term: str
+    text: str
+    field: str
+    start: int
+    end: int
+    clause: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"term": self.term, "text": self.text, "field": self.field, "start": self.start,
+                "end": self.end, "clause": self.clause}
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """The sentence around one or more mentions, with the mentions' spans within it."""
+
+    text: str
+    marks: tuple[tuple[int, int], ...]
+
+    def marked(self, open: str = "**", close: str = "**") -> str:
+        """The snippet with each mention wrapped in `open`/`close`."""
+        out, last = [], 0
+        for start, end in self.marks:
+            out += [self.text[last:start], open, self.text[start:end], close]
+            last = end
+        out.append(self.text[last:])
+        return "".join(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "marks": [list(mark) for mark in self.marks]}
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    """A rule matching an article, with everything needed to show why."""
+
+    rule: str
+    severity: str
+    alert: tuple[str, ...]
+    matches: tuple[Match, ...]
+    snippets: tuple[Snippet, ...]
+    score: float
+    rules_version: str
+
+    @property
+    def snippet(self) -> str:
+        """The first snippet's plain text (the one-line summary of the hit)."""
+        return self.snippets[0].text if self.snippets else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule, "severity": self.severity, "alert": list(self.alert),
+            "matches": [m.to_dict() for m in self.matches],
+            "snippets": [s.to_dict() for s in self.snippets],
+            "score": self.score, "rules_version": self.rules_version,
+        }
+
+
+def score(matches: Iterable[Match]) -> float:
+    """Mentions, a title mention counting as three body mentions."""
+    return sum(TITLE_WEIGHT if m.field == "title" else 1.0 for m in matches)
+
+
+def snippets(matches: Iterable[Match], fields: dict[str, str]) -> tuple[Snippet, ...]:
+    """One snippet per sentence holding mentions, in order, each mention marked."""
+    by_sentence: dict[tuple[str, int, int], list[tuple[int, int]]] = {}
+    for match in matches:
+        text = fields[match.field]
+        start, end = _sentence(text, match.start, match.end)
+        by_sentence.setdefault((match.field, start, end), []).append((match.start, match.end))
+    result = []
+    for (field, start, end), spans in by_sentence.items():
+        text = fields[field]
+        marks = _merge((a - start, b - start) for a, b in sorted(spans))
+        lead = text[start:end]
+        stripped = len(lead) - len(lead.lstrip())
+        lead = lead.strip()
+        marks = tuple((a - stripped, b - stripped) for a, b in marks)
+        result.append(Snippet(lead, marks))
+    return tuple(result)
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence around [start, end), at most about SNIPPET_CHARS long, cut at word boundaries."""
+    left = 0
+    for found in _boundaries(text, 0, start):
+        left = found.end()
+    after = next(_boundaries(text, end, len(text)), None)
+    right = after.start() + 1 if after and text[after.start()] != "\n" else (after.start() if after else len(text))
+    room = max(0, SNIPPET_CHARS - (end - start)) // 2
+    if start - left > room:
+        left = text.rfind(" ", left, start - room) + 1 or start - room
+    if right - end > room:
+        cut = text.find(" ", end + room, right)
+        right = cut if cut != -1 else right
+    return left, right
+
+
+def _boundaries(text: str, start: int, end: int) -> Iterator[re.Match[str]]:
+    for found in _SENTENCE_END.finditer(text, start, end):
+        if text[found.start()] == "." and _ABBREVIATION.search(text, max(0, found.start() - 12), found.start() + 1):
+            continue
+        yield found
+
+
+def _merge(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return tuple(merged)

@@ -1,0 +1,230 @@
+"""Reading a rules file: YAML to validated rule models, every mistake located as `file:line:column`.
+
+An invalid rule is never dropped with a warning: the whole file is refused with the first mistake, so an
+analyst never believes a rule is watching when it is not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from worker.errors import RuleError
+from worker.rules.query import Node, QueryError, parse_query
+
+TEXT_FIELDS: tuple[Literal["title", "text"], ...] = ("title", "text")
+
+Severity = Literal["low", "medium", "high", "critical"]
+
+
+class _Located(dict[str, Any]):
+    """A YAML mapping that remembers where it and each of its values stand (1-based line, column)."""
+
+    where: tuple[int, int] = (1, 1)
+    value_at: dict[str, tuple[int, int, str | None]]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader whose mappings are `_Located`."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Located:
+    loader.flatten_mapping(node)
+    mapping = _Located()
+    mapping.where = (node.start_mark.line + 1, node.start_mark.column + 1)
+    mapping.value_at = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            raise RuleError("keys must be text", file="", line=key_node.start_mark.line + 1,
+                            column=key_node.start_mark.column + 1)
+        if key in mapping:
+            raise RuleError(f"duplicate key {key!r}", file="", line=key_node.start_mark.line + 1,
+                            column=key_node.start_mark.column + 1)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        style = value_node.style if isinstance(value_node, yaml.ScalarNode) else None
+        mapping.value_at[key] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1, style)
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class EntityMember(BaseModel):
+    """One person or place with the ways news spells it; `name` is how hits report it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+
+
+class EntityList(BaseModel):
+    """A named list used in queries as `@name`. Persons also match by surname after a full mention."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["person", "place", "organisation", "thing"] = "thing"
+    members: list[EntityMember | str] = Field(min_length=1)
+
+    def resolved(self) -> list[EntityMember]:
+        """Members written as `"A | B | C"` become a name with aliases."""
+        result = []
+        for member in self.members:
+            if isinstance(member, EntityMember):
+                result.append(member)
+                continue
+            names = [part.strip() for part in member.split("|") if part.strip()]
+            if names:
+                result.append(EntityMember(name=names[0], aliases=names[1:]))
+        return result
+
+
+class SourceFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+
+
+class RuleModel(BaseModel):
+    """One watch rule as written in the file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, pattern=r"^[\w][\w.-]*$")
+    query: str = Field(min_length=1)
+    description: str | None = None
+    severity: Severity = "medium"
+    alert: list[str] = Field(default_factory=list)
+    fields: list[Literal["title", "text"]] = Field(default_factory=lambda: list(TEXT_FIELDS))
+    languages: list[str] = Field(default_factory=list)
+    sources: SourceFilter = Field(default_factory=SourceFilter)
+    min_mentions: int = Field(default=1, ge=1)
+    enabled: bool = True
+
+    @field_validator("languages")
+    @classmethod
+    def _lower(cls, value: list[str]) -> list[str]:
+        return [v.lower() for v in value]
+
+
+class RulesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entities: dict[str, EntityList] = Field(default_factory=dict)
+    rules: list[RuleModel] = Field(min_length=1)
+
+
+class ParsedRule(BaseModel):
+    """A validated rule with its parsed query."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    spec: RuleModel
+    tree: Any  # worker.rules.query.Node
+
+
+def read_rules(text: str, *, file: str) -> tuple[str, dict[str, EntityList], list[ParsedRule]]:
+    """Validate a rules document; returns (version, entity lists, rules) or raises `RuleError`."""
+    version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except RuleError as exc:
+        raise RuleError(exc.reason, file=file, line=exc.line, column=exc.column) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise RuleError(f"invalid YAML: {exc.problem}", file=file, line=line, column=column) from None
+    if not isinstance(data, _Located):
+        raise RuleError("expected a mapping with a `rules:` list", file=file, line=1, column=1)
+    try:
+        parsed = RulesFile.model_validate(data)
+    except ValidationError as exc:
+        raise _locate(exc, data, file) from None
+    rules = []
+    names: set[str] = set()
+    raw_rules = data.get("rules") or []
+    for index, rule in enumerate(parsed.rules):
+        raw = raw_rules[index]
+        if rule.name in names:
+            line, column, _ = raw.value_at.get("name", (*raw.where, None))
+            raise RuleError(f"duplicate rule name {rule.name!r}", file=file, line=line, column=column)
+        names.add(rule.name)
+        tree = _parse(rule.query, raw, file)
+        _check_entities(tree, parsed.entities, raw, file)
+        rules.append(ParsedRule(spec=rule, tree=tree))
+    return version, parsed.entities, rules
+
+
+def read_rules_file(path: Path) -> tuple[str, dict[str, EntityList], list[ParsedRule]]:
+    """`read_rules` on a file; an unreadable file is a `RuleError` naming it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleError(f"cannot read rules file: {exc.strerror}", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise RuleError(f"rules file is not UTF-8 text ({exc.reason})", file=str(path)) from None
+    return read_rules(text, file=str(path))
+
+
+def _parse(query: str, raw: _Located, file: str) -> Node:
+    try:
+        return parse_query(query)
+    except QueryError as exc:
+        line, column, style = raw.value_at.get("query", (*raw.where, None))
+        if style in (None, "") and "\n" not in query:
+            column += exc.column  # a plain one-line scalar: the query starts at the value's column
+        elif style in ("'", '"') and "\n" not in query:
+            column += exc.column + 1
+        raise RuleError(f"query: {exc.message}", file=file, line=line, column=column) from None
+
+
+def _check_entities(tree: Node, entities: dict[str, EntityList], raw: _Located, file: str) -> None:
+    from worker.rules.query import And, Entity, Near, Not, Or
+
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Entity) and node.name not in entities:
+            line, column, _ = raw.value_at.get("query", (*raw.where, None))
+            known = ", ".join(f"@{name}" for name in entities) or "none defined"
+            raise RuleError(f"query: unknown entity list @{node.name} (known: {known})", file=file, line=line,
+                            column=column)
+        if isinstance(node, (And, Or)):
+            stack.extend(node.items)
+        elif isinstance(node, Not):
+            stack.append(node.item)
+        elif isinstance(node, Near):
+            stack += [node.left, node.right]
+
+
+def _locate(exc: ValidationError, data: _Located, file: str) -> RuleError:
+    """The first validation error, at the line of the value it is about."""
+    error = exc.errors()[0]
+    node: Any = data
+    line, column = data.where
+    path = []
+    for part in error["loc"]:
+        path.append(str(part))
+        if isinstance(node, _Located) and isinstance(part, str):
+            if part in node.value_at:
+                line, column, _ = node.value_at[part]
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            if isinstance(node, _Located):
+                line, column = node.where
+        else:
+            break
+    field = ".".join(p for p in path if not p.startswith(("str", "EntityMember")))
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = f"unknown key {path[-1]!r}"
+    elif error["type"] == "missing":
+        message = f"missing required key {path[-1]!r}"
+    return RuleError(f"{field}: {message}" if field else message, file=file, line=line, column=column)

@@ -1,0 +1,278 @@
+"""The query language: a parser from query text to a small tree of clauses.
+
+    query   := or
+    or      := and ("OR" and)*
+    and     := unary (["AND"] unary)*          adjacent clauses are ANDed
+    unary   := "NOT" unary | near
+    near    := primary ("NEAR/" n primary)*     within n words, either order
+    primary := "(" or ")" | field ":" primary | word ["*"] | '"' phrase '"' | "@" entity-list
+
+Fields are `title:` and `text:` (where to look) and `source:` and `lang:` (which articles: a site
+domain, a language code). Operators are upper case; lower-case "and", "or", "not" are words. Errors are
+`QueryError(message, column)` with the 0-based column in the query text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+TEXT_FIELDS = ("title", "text")
+META_FIELDS = ("source", "lang")
+
+
+class QueryError(ValueError):
+    """A mistake in a query, at `column` (0-based) of the query text."""
+
+    def __init__(self, message: str, column: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Words:
+    """A word or a "quoted phrase" (`prefix`: the last word is a prefix, `strike*`)."""
+
+    text: str
+    prefix: bool = False
+    field: str | None = None
+
+    def __str__(self) -> str:
+        body = f'"{self.text}"' if " " in self.text or not self.text.isalnum() else self.text
+        return _field(self.field, body + ("*" if self.prefix else ""))
+
+
+@dataclass(frozen=True)
+class Entity:
+    """`@name`: any member of a named entity list, transliteration-aware."""
+
+    name: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        return _field(self.field, f"@{self.name}")
+
+
+@dataclass(frozen=True)
+class Meta:
+    """`source:domain` or `lang:code`: a condition on the article, not on its words."""
+
+    field: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.field}:{self.value}"
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple[Node, ...]
+
+    def __str__(self) -> str:
+        return " AND ".join(_wrap(item) for item in self.items)
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple[Node, ...]
+
+    def __str__(self) -> str:
+        return " OR ".join(_wrap(item) for item in self.items)
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Node
+
+    def __str__(self) -> str:
+        return f"NOT {_wrap(self.item)}"
+
+
+@dataclass(frozen=True)
+class Near:
+    left: Node
+    right: Node
+    distance: int
+
+    def __str__(self) -> str:
+        return f"{_wrap(self.left)} NEAR/{self.distance} {_wrap(self.right)}"
+
+
+Node = Words | Entity | Meta | And | Or | Not | Near
+
+
+def _field(field: str | None, body: str) -> str:
+    return f"{field}:{body}" if field else body
+
+
+def _wrap(node: Node) -> str:
+    return f"({node})" if isinstance(node, (And, Or)) else str(node)
+
+
+_LEXEME = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<lparen>\()
+  | (?P<rparen>\))
+  | (?P<phrase>"[^"]*"?)
+  | (?P<near>NEAR/\d*)
+  | (?P<field>[A-Za-z]+:)
+  | (?P<entity>@[\w-]*)
+  | (?P<word>[^\s()"]+)
+""", re.VERBOSE)
+
+
+@dataclass(frozen=True)
+class _Lexeme:
+    kind: str
+    text: str
+    column: int
+
+
+def _lex(query: str) -> list[_Lexeme]:
+    lexemes = []
+    for found in _LEXEME.finditer(query):
+        kind = found.lastgroup or "word"
+        if kind != "space":
+            lexemes.append(_Lexeme(kind, found.group(), found.start()))
+    return lexemes
+
+
+class _Parser:
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.lexemes = _lex(query)
+        self.index = 0
+
+    def parse(self) -> Node:
+        if not self.lexemes:
+            raise QueryError("empty query: expected a word, a \"phrase\" or @entities", 0)
+        node = self._or()
+        if self.index < len(self.lexemes):
+            lexeme = self.lexemes[self.index]
+            expected = "an operator (AND, OR, NEAR/n)"
+            if lexeme.kind == "rparen":
+                raise QueryError(f"unmatched ')': expected {expected} or the end", lexeme.column)
+            raise QueryError(f"unexpected {lexeme.text!r}: expected {expected}", lexeme.column)
+        return node
+
+    def _peek(self) -> _Lexeme | None:
+        return self.lexemes[self.index] if self.index < len(self.lexemes) else None
+
+    def _is_word(self, text: str) -> bool:
+        lexeme = self._peek()
+        return lexeme is not None and lexeme.kind == "word" and lexeme.text == text
+
+    def _or(self) -> Node:
+        items = [self._and()]
+        while self._is_word("OR"):
+            self.index += 1
+            items.append(self._and())
+        return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def _and(self) -> Node:
+        items = [self._unary()]
+        while True:
+            lexeme = self._peek()
+            if lexeme is None or lexeme.kind == "rparen" or self._is_word("OR"):
+                break
+            if self._is_word("AND"):
+                self.index += 1
+            items.append(self._unary())
+        return items[0] if len(items) == 1 else And(tuple(items))
+
+    def _unary(self) -> Node:
+        if self._is_word("NOT"):
+            self.index += 1
+            return Not(self._unary())
+        return self._near()
+
+    def _near(self) -> Node:
+        node = self._primary()
+        while (lexeme := self._peek()) is not None and lexeme.kind == "near":
+            digits = lexeme.text.removeprefix("NEAR/")
+            if not digits or int(digits) < 1:
+                raise QueryError("NEAR needs a distance in words: expected NEAR/n with n >= 1", lexeme.column)
+            self.index += 1
+            node = Near(node, self._primary(), int(digits))
+        return node
+
+    def _primary(self, field: str | None = None) -> Node:
+        lexeme = self._peek()
+        end = len(self.query)
+        if lexeme is None:
+            raise QueryError("unexpected end of query: expected a word, a \"phrase\", @entities or '('", end)
+        self.index += 1
+        if lexeme.kind == "lparen":
+            node = self._with_field(self._or(), field)
+            closing = self._peek()
+            if closing is None or closing.kind != "rparen":
+                column = closing.column if closing else end
+                raise QueryError(f"'(' at column {lexeme.column + 1} is not closed: expected ')'", column)
+            self.index += 1
+            return node
+        if lexeme.kind == "field":
+            return self._field(lexeme, field)
+        if lexeme.kind == "phrase":
+            if len(lexeme.text) < 2 or not lexeme.text.endswith('"'):
+                raise QueryError("unterminated phrase: expected a closing '\"'", lexeme.column)
+            text = lexeme.text[1:-1].strip()
+            if not re.search(r"\w", text):
+                raise QueryError("empty phrase: expected words between the quotes", lexeme.column)
+            return Words(text, False, field)
+        if lexeme.kind == "entity":
+            if len(lexeme.text) < 2:
+                raise QueryError("expected an entity list name after '@'", lexeme.column)
+            return Entity(lexeme.text[1:], field)
+        if lexeme.kind == "word" and lexeme.text not in ("AND", "OR", "NOT"):
+            return self._word(lexeme, field)
+        raise QueryError(f"unexpected {lexeme.text!r}: expected a word, a \"phrase\", @entities or '('",
+                         lexeme.column)
+
+    def _field(self, lexeme: _Lexeme, outer: str | None) -> Node:
+        name = lexeme.text[:-1].lower()
+        if name in META_FIELDS:
+            value = self._peek()
+            if value is None or value.kind != "word" or value.column != lexeme.column + len(lexeme.text):
+                raise QueryError(f"expected a value right after '{name}:'", lexeme.column + len(lexeme.text))
+            self.index += 1
+            return Meta(name, value.text.lower())
+        if name not in TEXT_FIELDS:
+            known = ", ".join(f"{f}:" for f in TEXT_FIELDS + META_FIELDS)
+            raise QueryError(f"unknown field '{name}:': expected one of {known}", lexeme.column)
+        return self._primary(field=name)
+
+    def _word(self, lexeme: _Lexeme, field: str | None) -> Node:
+        text, prefix = lexeme.text, lexeme.text.endswith("*")
+        if prefix:
+            text = text[:-1]
+        if "*" in text:
+            raise QueryError("'*' is only allowed at the end of a word", lexeme.column + text.index("*"))
+        if not re.search(r"\w", text):
+            raise QueryError(f"{lexeme.text!r} is not a word: expected letters or digits", lexeme.column)
+        if prefix and len(re.sub(r"\W", "", text)) < 3:
+            raise QueryError("a prefix needs at least 3 letters before '*'", lexeme.column)
+        return Words(text, prefix, field)
+
+    @staticmethod
+    def _with_field(node: Node, field: str | None) -> Node:
+        if field is None:
+            return node
+        if isinstance(node, Words):
+            return Words(node.text, node.prefix, node.field or field)
+        if isinstance(node, Entity):
+            return Entity(node.name, node.field or field)
+        if isinstance(node, And):
+            return And(tuple(_Parser._with_field(item, field) for item in node.items))
+        if isinstance(node, Or):
+            return Or(tuple(_Parser._with_field(item, field) for item in node.items))
+        if isinstance(node, Not):
+            return Not(_Parser._with_field(node.item, field))
+        if isinstance(node, Near):
+            return Near(_Parser._with_field(node.left, field), _Parser._with_field(node.right, field), node.distance)
+        return node
+
+
+def parse_query(query: str) -> Node:
+    """The clause tree of `query`; raises `QueryError` with the column of the first mistake."""
+    return _Parser(query).parse()
