@@ -25,6 +25,8 @@ LOGGER = logging.getLogger(__name__)
 
 MAX_TREE_SIZE = 200_000
 """Elements in a parsed page beyond which trafilatura gives up instead of working for minutes."""
+MIN_WORDS = 8
+"""Fewer words than this is a menu or an error page, not an article."""
 _CONFIG = use_config()
 _CONFIG["DEFAULT"]["max_tree_size"] = str(MAX_TREE_SIZE)
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -48,7 +50,7 @@ def extract_page(body: bytes, *, url: str, content_type: str | None = None) -> A
         html, url=url, with_metadata=True, include_comments=False, include_tables=True,
         config=_CONFIG,
     )
-    if not isinstance(document, Document) or not (document.text or "").strip():
+    if not isinstance(document, Document) or len((document.text or "").split()) < MIN_WORDS:
         raise ExtractionError(f"extract: no main text: {url}", source=url)
     text = (document.text or "").strip()
     title = (document.title or "").strip() or next((line for line in text.splitlines() if line.strip()), "")
