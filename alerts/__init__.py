@@ -34,8 +34,30 @@ def _slack(**options: object) -> Channel:
     return SlackChannel(**options)  # type: ignore[arg-type]
 
 
+def _email(**options: object) -> Channel:
+    from alerts.email import EmailChannel
+
+    return EmailChannel(**options)  # type: ignore[arg-type]
+
+
+def _webhook(**options: object) -> Channel:
+    from alerts.webhook import WebhookChannel
+
+    return WebhookChannel(**options)  # type: ignore[arg-type]
+
+
+def _apprise(**options: object) -> Channel:
+    from alerts.apprise_channel import AppriseChannel
+
+    return AppriseChannel(**options)  # type: ignore[arg-type]
+
+
+# Channel modules are imported on first use: their libraries are slow to import and most runs need one.
 CHANNEL_KINDS: dict[str, Callable[..., Channel]] = {
     "console": _console,
+    "email": _email,
     "slack": _slack,
+    "webhook": _webhook,
+    "apprise": _apprise,
 }
 """Every kind of channel a configuration may name, by kind."""

@@ -56,7 +56,8 @@ def period_end(created: datetime, mode: str) -> datetime:
 
 
 def deliver(alert_id: int, *, settings: Settings, channels: Mapping[str, Channel]) -> Delivery:
-    """Try to deliver one alert (with every other due alert of its channel, for a digest channel).
+    """Try to deliver one alert, together with the other alerts already due on its channel: all of them for
+    a digest channel, those of the same rule otherwise (a quiet window's backlog, or the queue after an outage).
 
     Safe to call twice or from two workers: only one claim on a row wins.
     """
@@ -75,7 +76,9 @@ def deliver(alert_id: int, *, settings: Settings, channels: Mapping[str, Channel
             if utcnow() < due_at:
                 defer(session, alert_id, at=due_at)
                 return Delivery(alert_id, "deferred", retry_in=(due_at - utcnow()).total_seconds())
-            others = (claim(session, other) for other in due_alert_ids(session, channel=alert.channel)
+        if channel is not None:
+            rule = None if channel.mode in DIGEST_PERIODS else alert.rule
+            others = (claim(session, other) for other in due_alert_ids(session, channel=alert.channel, rule=rule)
                       if other != alert_id)
             batch += [other for other in others if other is not None]
         messages = [build_message(session, row) for row in batch]

@@ -20,14 +20,35 @@ LEASE = timedelta(minutes=5)
 """How long a claimed row stays with its sender before another may take it over."""
 
 
-def enqueue_alerts(session: Session, *, hit_id: int, rule: str, story_key: str, channels: Iterable[str]) -> list[int]:
-    """Queue one alert per channel; a (rule, story, channel) already queued is not queued again."""
+def enqueue_alerts(
+    session: Session,
+    *,
+    hit_id: int,
+    rule: str,
+    story_key: str,
+    channels: Iterable[str],
+    quiet: timedelta | None = None,
+) -> list[int]:
+    """Queue one alert per channel; a (rule, story, channel) already queued is not queued again.
+
+    With a `quiet` window, an alert that follows an earlier one of the same rule and channel within the
+    window waits until the window has passed (and then goes out with the others that waited).
+    """
     now = utcnow()
     ids = []
     for channel in dict.fromkeys(channels):
+        due = now
+        if quiet is not None:
+            previous = session.exec(
+                select(Alert.created_at).where(Alert.rule == rule, Alert.channel == channel,
+                                               col(Alert.created_at) > now - quiet)
+                .order_by(col(Alert.created_at)).limit(1)
+            ).first()
+            if previous is not None:
+                due = previous + quiet
         new_id = insert_ignore(session, Alert, {
             "hit_id": hit_id, "rule": rule, "story_key": story_key, "channel": channel, "status": "pending",
-            "attempts": 0, "next_attempt_at": now, "created_at": now,
+            "attempts": 0, "next_attempt_at": due, "created_at": now,
         })
         if new_id is not None:
             ids.append(new_id)
@@ -80,7 +101,12 @@ def _finish(session: Session, alert_id: int, **values: object) -> None:
 
 
 def due_alert_ids(
-    session: Session, now: datetime | None = None, *, channel: str | None = None, limit: int = 500
+    session: Session,
+    now: datetime | None = None,
+    *,
+    channel: str | None = None,
+    rule: str | None = None,
+    limit: int = 500,
 ) -> list[int]:
     """Rows a sender should try now (optionally of one channel): pending and due, or abandoned by a crash."""
     now = now or utcnow()
@@ -91,6 +117,8 @@ def due_alert_ids(
     ))
     if channel is not None:
         query = query.where(Alert.channel == channel)
+    if rule is not None:
+        query = query.where(Alert.rule == rule)
     query = query.order_by(col(Alert.id)).limit(limit)
     return [alert_id for alert_id in session.exec(query) if alert_id is not None]
 

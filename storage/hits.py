@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlmodel import Session, col, select
-from worker.rules import RuleHit
 
 from storage.db import insert_ignore
 from storage.models import Hit, StoredArticle, utcnow
+from worker.rules import RuleHit
 
 
 def store_hit(session: Session, article_id: int, hit: RuleHit) -> int | None:

@@ -14,9 +14,9 @@ from datetime import timedelta
 from typing import Any
 
 import click
-from alerts.message import AlertMessage
 
 from alerts import Channel
+from alerts.message import AlertMessage
 from storage.db import session_scope
 from storage.hits import query_hits
 from storage.models import Hit, StoredArticle, utcnow

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import click
-from alerts.message import AlertMessage
 
+from alerts.message import AlertMessage
 from alerts.outbox import list_alerts, requeue_failed
 from storage.db import session_scope
 from storage.models import utcnow

@@ -17,9 +17,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from alerts.stories import find_story, story_fingerprint
 
 from alerts.outbox import enqueue_alerts
+from alerts.stories import find_story, story_fingerprint
 from storage.articles import known_url_keys, recent_fingerprints, store_article
 from storage.db import session_scope
 from storage.feeds import record_poll
@@ -101,8 +101,9 @@ def ingest(
                 continue
             new_hits.append(hit.rule)
             channels = list(hit.alert) or settings.default_channels
-            alert_ids += enqueue_alerts(session, hit_id=hit_id, rule=hit.rule,
-                                        story_key=str(row.story_id or row.id), channels=channels)
+            spec = rules.rule(hit.rule)
+            alert_ids += enqueue_alerts(session, hit_id=hit_id, rule=hit.rule, story_key=str(row.story_id or row.id),
+                                        channels=channels, quiet=spec.realert if spec else None)
         article_id = row.id
     return Ingested(article_id, new, article, hits, new_hits, alert_ids)
 

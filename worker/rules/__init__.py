@@ -46,6 +46,11 @@ class RuleSet:
         self.rules: tuple[RuleModel, ...] = tuple(rule.spec for rule in rules)
         self._enabled = [rule for rule in rules if rule.spec.enabled]
         self._compiled = CompiledRules(self._enabled, entities)
+        self._by_name = {rule.name: rule for rule in self.rules}
+
+    def rule(self, name: str) -> RuleModel | None:
+        """A rule's settings by name."""
+        return self._by_name.get(name)
 
     def match(self, article: Article) -> list[RuleHit]:
         """The hits of every enabled rule on `article`; only rules whose terms occur are evaluated."""

@@ -7,12 +7,14 @@ analyst never believes a rule is watching when it is not.
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from worker.durations import parse_duration
 from worker.errors import RuleError
 from worker.rules.query import Node, QueryError, parse_query
 
@@ -106,6 +108,14 @@ class RuleModel(BaseModel):
     sources: SourceFilter = Field(default_factory=SourceFilter)
     min_mentions: int = Field(default=1, ge=1)
     enabled: bool = True
+    realert: timedelta | None = None
+    """Quiet window: after an alert, this rule's next alerts on a channel wait until it has passed and
+    then go out together."""
+
+    @field_validator("realert", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
 
     @field_validator("languages")
     @classmethod

@@ -1,0 +1,70 @@
+"""The signed JSON webhook and apprise, against local HTTP servers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from alerts.apprise_channel import AppriseChannel
+from alerts.webhook import WebhookChannel
+from worker.errors import AlertError, ConfigError
+
+from .conftest import sample
+
+
+def test_the_receiver_can_verify_the_signature_and_dedupe_by_key(httpserver: HTTPServer) -> None:
+    seen: list[tuple[bytes, dict[str, str]]] = []
+
+    def handler(request: Request) -> Response:
+        seen.append((request.get_data(), dict(request.headers)))
+        return Response(status=204)
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(handler)
+    WebhookChannel(url=httpserver.url_for("/hook"), secret="s3cret").send([sample()])
+    ((body, headers),) = seen
+    expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert headers["X-Newswatch-Signature"] == expected
+    assert headers["X-Newswatch-Key"] == "k1"
+    (alert,) = json.loads(body)["alerts"]
+    assert (alert["rule"], alert["matched"]) == ("airstrikes", ["airstrike"])
+    snippet = alert["snippets"][0]
+    (start, end), = snippet["marks"]
+    assert snippet["text"][start:end] == "airstrike"
+
+
+@pytest.mark.parametrize(("status", "permanent"), [(500, False), (404, True), (401, True)])
+def test_webhook_failures(httpserver: HTTPServer, status: int, permanent: bool) -> None:
+    httpserver.expect_request("/hook").respond_with_data("no", status=status)
+    with pytest.raises(AlertError, match=f"status={status}") as caught:
+        WebhookChannel(url=httpserver.url_for("/hook")).send([sample()])
+    assert caught.value.permanent is permanent
+
+
+def test_apprise_delivers_through_its_json_service(httpserver: HTTPServer) -> None:
+    bodies: list[dict[str, str]] = []
+
+    def handler(request: Request) -> Response:
+        bodies.append(json.loads(request.get_data()))
+        return Response("{}", content_type="application/json")
+
+    httpserver.expect_request("/notify", method="POST").respond_with_handler(handler)
+    AppriseChannel(urls=f"json://127.0.0.1:{httpserver.port}/notify").send([sample()])
+    (body,) = bodies
+    assert body["title"] == "[newswatch] airstrikes: US airstrike hits convoy near Tanf"
+    assert "[airstrike]" in body["message"]
+
+
+def test_apprise_failure_is_an_alert_error(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/notify").respond_with_data("down", status=503)
+    with pytest.raises(AlertError, match="apprise"):
+        AppriseChannel(urls=f"json://127.0.0.1:{httpserver.port}/notify").send([sample()])
+
+
+def test_an_invalid_apprise_url_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigError, match="not valid"):
+        AppriseChannel(urls="nosuchservice://token")
