@@ -103,6 +103,14 @@ def test_a_feed_polled_through_the_workers_stores_each_article_once_and_a_second
     assert rules_hit == {"border-crossings", "commanders", "airstrikes"}
     assert stored["alerts"] == len(stored["hits"])  # one console alert per hit
 
+    # A redelivered delivery task for an alert already sent sends nothing.
+    from worker import tasks
+
+    with session_scope(database_url) as session:
+        sent = [a.id for a in session.exec(select(Alert)) if a.status == "sent"]
+    assert len(sent) == stored["alerts"]
+    assert tasks.deliver_alert.delay(sent[0]).get(timeout=30) == "skipped"
+
     second = _run_once(database_url, redis_url, tmp_path)
     assert second.returncode == 0, second.stderr
     assert _counts(database_url) == stored
