@@ -20,6 +20,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+import simplemma
 
 from worker.article import Article
 from worker.rules.evidence import Match, RuleHit, score, snippets
@@ -55,8 +58,26 @@ def _key(tokens: Iterable[Token]) -> str:
     return "".join(t.lemma for t in tokens)
 
 
+@lru_cache(maxsize=100_000)
+def _text_key(text: str) -> str:
+    return _key(tokenize(text))
+
+
 def _words_key(words: Words) -> str:
-    return _key(tokenize(words.text))
+    return _text_key(words.text)
+
+
+@lru_cache(maxsize=100_000)
+def _clause(node: Node) -> str:
+    """A clause rendered back as query text (cached: rendered for every mention it explains)."""
+    return str(node)
+
+
+@lru_cache(maxsize=10_000)
+def _surname(member: str) -> tuple[str, str]:
+    """Folded form and skeleton of a person's last name."""
+    last = tokenize(member)[-1]
+    return last.form, skeleton(last.form)
 
 
 class CompiledRules:
@@ -64,46 +85,57 @@ class CompiledRules:
 
     def __init__(self, rules: list[ParsedRule], entities: dict[str, EntityList]) -> None:
         self.rules = rules
-        self.word_keys: dict[str, list[int]] = defaultdict(list)  # key -> rule indexes
+        self.word_keys: set[str] = set()
         self.max_tokens = 1
         self.prefixes: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)  # first3 -> patterns
         self.aliases: dict[str, list[_Alias]] = defaultdict(list)  # first skeleton or form -> aliases
         self.entity_words: dict[str, list[tuple[str, str]]] = defaultdict(list)  # key -> (list, member)
         self.entity_lists = entities
-        self.rule_entities: dict[int, set[str]] = defaultdict(set)
+        self.aliases_lists: set[str] = set()
+        self.anchored: dict[_Anchor, list[int]] = defaultdict(list)
+        """A rule is evaluated only when one of its anchors occurs: terms it cannot hold without."""
         self.always: list[int] = []
+        used_lists: set[str] = set()
         for index, rule in enumerate(rules):
-            if not self._index_terms(rule.tree, index):
+            used_lists |= self._index_terms(rule.tree)
+            anchors = _anchors(rule.tree)
+            if anchors is None:
                 self.always.append(index)
-        for name in {n for names in self.rule_entities.values() for n in names}:
+            for anchor in anchors or ():
+                self.anchored[anchor].append(index)
+        for name in used_lists:
             self._index_entity_list(name, entities[name])
+        self.surname_keys = {_surname(member.name)[1] for name, entity_list in entities.items()
+                             if entity_list.kind == "person" and name in self.aliases_lists
+                             for member in entity_list.resolved()}
+        self.wanted = self.word_keys | set(self.entity_words)
+        # Every string prefix of a wanted key: a run of tokens stops growing as soon as it cannot become one.
+        self.key_prefixes = {key[:end] for key in self.wanted for end in range(1, len(key) + 1)}
 
-    def _index_terms(self, node: Node, rule: int) -> bool:
-        """Index the positive terms of a query; False when it has none (evaluate it for every article)."""
+    def _index_terms(self, node: Node) -> set[str]:
+        """Index every word and prefix of a query for the article scan; returns the entity lists it uses."""
         if isinstance(node, Words):
             tokens = tokenize(node.text)
             if node.prefix:
                 forms = tuple(t.form for t in tokens)
-                self.prefixes[forms[0][:3]].append((forms, node.text))
+                if (forms, node.text) not in self.prefixes[forms[0][:3]]:
+                    self.prefixes[forms[0][:3]].append((forms, node.text))
             else:
-                self.word_keys[_key(tokens)].append(rule)
+                self.word_keys.add(_key(tokens))
                 self.max_tokens = max(self.max_tokens, len(tokens) + 1)
-            return True
+            return set()
         if isinstance(node, Entity):
-            self.rule_entities[rule].add(node.name)
-            return True
+            return {node.name}
         if isinstance(node, (And, Or)):
-            found = [self._index_terms(item, rule) for item in node.items]
-            return any(found)
+            return set().union(*(self._index_terms(item) for item in node.items))
         if isinstance(node, Near):
-            left, right = self._index_terms(node.left, rule), self._index_terms(node.right, rule)
-            return left or right
+            return self._index_terms(node.left) | self._index_terms(node.right)
         if isinstance(node, Not):
-            self._index_terms(node.item, rule)
-            return False
-        return False
+            return self._index_terms(node.item)
+        return set()
 
     def _index_entity_list(self, name: str, entity_list: EntityList) -> None:
+        self.aliases_lists.add(name)
         for member in entity_list.resolved():
             for alias in [member.name, *member.aliases]:
                 tokens = [t for t in tokenize(alias) if t.form not in ARABIC_PARTICLES]
@@ -130,6 +162,8 @@ class _ArticleTerms:
     words: dict[str, list[_Occurrence]] = field(default_factory=lambda: defaultdict(list))
     prefixes: dict[str, list[_Occurrence]] = field(default_factory=lambda: defaultdict(list))
     entities: dict[str, list[tuple[_Occurrence, str]]] = field(default_factory=lambda: defaultdict(list))
+    surnames: dict[str, list[tuple[str, int]]] = field(default_factory=lambda: defaultdict(list))
+    """Skeleton -> (field, token index) of capitalised tokens that may be a person's surname-only mention."""
 
 
 def find_terms(compiled: CompiledRules, article: Article) -> _ArticleTerms:
@@ -138,17 +172,21 @@ def find_terms(compiled: CompiledRules, article: Article) -> _ArticleTerms:
     fields = {"title": article.title, "text": article.text}
     tokens = {name: tokenize(value, language) for name, value in fields.items()}
     found = _ArticleTerms(fields, tokens)
-    wanted = set(compiled.word_keys) | set(compiled.entity_words)
+    wanted, key_prefixes, prefixes = compiled.wanted, compiled.key_prefixes, compiled.prefixes
     for name, toks in tokens.items():
         text = fields[name]
-        for i in range(len(toks)):
+        count = len(toks)
+        for i in range(count):
             key = ""
-            for j in range(i, min(i + compiled.max_tokens, len(toks))):
+            for j in range(i, min(i + compiled.max_tokens, count)):
                 key += toks[j].lemma
+                if key not in key_prefixes:
+                    break
                 if key in wanted:
                     occ = _Occurrence(name, i, j, toks[i].start, toks[j].end, text[toks[i].start:toks[j].end])
                     found.words[key].append(occ)
-            _find_prefixes(compiled, found, name, toks, i)
+            if prefixes and toks[i].form[:3] in prefixes:
+                _find_prefixes(compiled, found, name, toks, i)
         _find_aliases(compiled, found, name, toks)
     for key, occurrences in found.words.items():
         for list_name, member in compiled.entity_words.get(key, ()):
@@ -172,10 +210,18 @@ def _find_aliases(compiled: CompiledRules, found: _ArticleTerms, name: str, toks
     if not compiled.aliases:
         return
     text = found.fields[name]
+    surnames = compiled.surname_keys
     for i, token in enumerate(toks):
         if token.form in ARABIC_PARTICLES:
             continue
-        candidates = compiled.aliases.get(skeleton(token.form), []) + compiled.aliases.get("=" + token.form, [])
+        sound = skeleton(token.form)
+        if sound in surnames and text[token.start].isupper():
+            found.surnames[sound].append((name, i))
+        by_sound = compiled.aliases.get(sound)
+        by_form = compiled.aliases.get("=" + token.form)
+        if by_sound is None and by_form is None:
+            continue
+        candidates = (by_sound or []) + (by_form or [])
         for alias in sorted(candidates, key=lambda a: -len(a.keys)):  # the longest spelling wins
             last = _alias_end(alias, toks, i, text)
             if last is None:
@@ -232,10 +278,11 @@ class _Evaluator:
         if isinstance(node, Words):
             occurrences = self.terms.prefixes.get(node.text, []) if node.prefix else \
                 self.terms.words.get(_words_key(node), [])
-            found = [(o, node.text, str(node)) for o in occurrences if self._in_field(o, node.field)]
+            found = [(o, node.text, _clause(node)) for o in occurrences if self._in_field(o, node.field)]
             return found or None
         if isinstance(node, Entity):
-            found = [(o, member, str(node)) for o, member in self._entity(node.name) if self._in_field(o, node.field)]
+            found = [(o, member, _clause(node)) for o, member in self._entity(node.name)
+                     if self._in_field(o, node.field)]
             return found or None
         if isinstance(node, Meta):
             return [] if self._meta(node) else None
@@ -278,24 +325,21 @@ class _Evaluator:
         firsts: dict[str, _Occurrence] = {}
         for occ, member in full:
             firsts.setdefault(member, occ)
-        taken = {(o.field, o.first) for o, _ in full} | {(o.field, o.last) for o, _ in full}
+        covered = {(o.field, index) for o, _ in full for index in range(o.first, o.last + 1)}
+        order = {"title": 0, "text": 1}
         extra = []
         for member, first in firsts.items():
-            surname = tokenize(member)[-1]
-            key = skeleton(surname.form)
-            for field_name in ("title", "text"):
-                if field_name == "title" and first.field == "text":
+            surname, key = _surname(member)
+            for field_name, index in self.terms.surnames.get(key, ()):
+                token = self.terms.tokens[field_name][index]
+                later = (order[field_name], token.start) > (order[first.field], first.start)
+                if not later or (field_name, index) in covered:
+                    continue
+                if token.form != surname and len(token.form) < MIN_SKELETON_LETTERS:
                     continue
                 text = self.terms.fields[field_name]
-                for index, token in enumerate(self.terms.tokens[field_name]):
-                    if (field_name, index) in taken or (field_name == first.field and token.start <= first.start):
-                        continue
-                    same = token.form == surname.form or (
-                        len(token.form) >= MIN_SKELETON_LETTERS and skeleton(token.form) == key
-                        and text[token.start].isupper())
-                    if same:
-                        extra.append((_Occurrence(field_name, index, index, token.start, token.end,
-                                                  text[token.start:token.end]), member))
+                extra.append((_Occurrence(field_name, index, index, token.start, token.end,
+                                          text[token.start:token.end]), member))
         return extra
 
     def _near(self, node: Near) -> list[tuple[_Occurrence, str, str]] | None:
@@ -309,7 +353,7 @@ class _Evaluator:
                     continue
                 gap = max(a[0].first, b[0].first) - min(a[0].last, b[0].last)
                 if gap <= node.distance:
-                    pairs += [(a[0], a[1], str(node)), (b[0], b[1], str(node))]
+                    pairs += [(a[0], a[1], _clause(node)), (b[0], b[1], _clause(node))]
         return pairs or None
 
 
@@ -361,30 +405,51 @@ def to_hit(outcome: Outcome, article: Article, version: str) -> RuleHit:
                    snippets=snippets(outcome.matches, fields), score=score(outcome.matches), rules_version=version)
 
 
-def candidate_rules(compiled: CompiledRules, terms: _ArticleTerms) -> list[int]:
-    """Indexes of the rules worth evaluating: a term of theirs occurred, or they have no positive term."""
-    candidates = set(compiled.always)
-    for key in terms.words:
-        candidates.update(compiled.word_keys.get(key, ()))
-    if terms.prefixes:
-        for index, rule in enumerate(compiled.rules):
-            if _has_prefix(rule.tree, terms.prefixes):
-                candidates.add(index)
-    if terms.entities:
-        for index, names in compiled.rule_entities.items():
-            if names & set(terms.entities):
-                candidates.add(index)
-    return sorted(candidates)
+_Anchor = tuple[str, str]  # ("word", key) | ("prefix", term) | ("entity", list name)
 
 
-def _has_prefix(node: Node, found: dict[str, list[_Occurrence]]) -> bool:
+def _anchors(node: Node) -> list[_Anchor] | None:
+    """Terms of which at least one must occur for the query to hold; None when no term is required."""
     if isinstance(node, Words):
-        return node.prefix and node.text in found
-    if isinstance(node, (And, Or)):
-        return any(_has_prefix(item, found) for item in node.items)
-    if isinstance(node, Near):
-        return _has_prefix(node.left, found) or _has_prefix(node.right, found)
-    return False
+        return [("prefix", node.text)] if node.prefix else [("word", _text_key(node.text))]
+    if isinstance(node, Entity):
+        return [("entity", node.name)]
+    if isinstance(node, Or):
+        parts = [_anchors(item) for item in node.items]
+        if any(part is None for part in parts):
+            return None
+        return [anchor for part in parts if part for anchor in part]
+    if isinstance(node, (And, Near)):
+        items = node.items if isinstance(node, And) else (node.left, node.right)
+        parts = [part for part in (_anchors(item) for item in items) if part is not None]
+        return min(parts, key=_anchor_cost) if parts else None
+    return None  # NOT and source:/lang: require no term
+
+
+def _anchor_cost(anchors: list[_Anchor]) -> float:
+    """How often a set of anchors is expected to occur: fewer terms, and names rather than dictionary words."""
+    return sum(_term_cost(kind, value) for kind, value in anchors)
+
+
+@lru_cache(maxsize=100_000)
+def _term_cost(kind: str, value: str) -> float:
+    if kind == "prefix":
+        return 3.0
+    if kind == "entity":
+        return 2.0
+    # A word the dictionary knows ("border") is common in news; a name it does not know ("Muhandis") is rare.
+    known = simplemma.is_known(value, lang="en")
+    return (4.0 if known else 1.0) / (1 + len(value) / 20)
+
+
+def candidate_rules(compiled: CompiledRules, terms: _ArticleTerms) -> list[int]:
+    """Indexes of the rules worth evaluating: one of their anchors occurred, or they have none."""
+    candidates = set(compiled.always)
+    anchored = compiled.anchored
+    for kind, found in (("word", terms.words), ("prefix", terms.prefixes), ("entity", terms.entities)):
+        for value in found:
+            candidates.update(anchored.get((kind, value), ()))
+    return sorted(candidates)
 
 
 __all__ = ["CompiledRules", "Outcome", "candidate_rules", "evaluate", "find_terms", "fold", "to_hit"]

@@ -102,10 +102,10 @@ def snippets(matches: Iterable[Match], fields: dict[str, str]) -> tuple[Snippet,
 
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
     """The sentence around [start, end), at most about SNIPPET_CHARS long, cut at word boundaries."""
-    left = 0
-    for found in _boundaries(text, 0, start):
+    left = max(0, start - 4 * SNIPPET_CHARS)  # a sentence boundary this far back is past any snippet anyway
+    for found in _boundaries(text, left, start):
         left = found.end()
-    after = next(_boundaries(text, end, len(text)), None)
+    after = next(_boundaries(text, end, min(len(text), end + 4 * SNIPPET_CHARS)), None)
     right = after.start() + 1 if after and text[after.start()] != "\n" else (after.start() if after else len(text))
     room = max(0, SNIPPET_CHARS - (end - start)) // 2
     if start - left > room:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 
 import simplemma
@@ -21,19 +20,27 @@ ARABIC_PARTICLES = frozenset({"al", "el", "ad", "ar", "as", "ash", "at", "az", "
 """Article particles of transliterated Arabic names ("al-Muhandis", "el-Sisi", "ad-Dawla")."""
 
 
-@dataclass(frozen=True)
 class Token:
     """One word of a text: where it stands in the original, its folded form and its lemma."""
 
-    start: int
-    end: int
-    form: str
-    lemma: str
+    __slots__ = ("start", "end", "form", "lemma")
+
+    def __init__(self, start: int, end: int, form: str, lemma: str) -> None:
+        self.start = start
+        self.end = end
+        self.form = form
+        self.lemma = lemma
+
+    def __repr__(self) -> str:
+        return f"Token({self.start}, {self.end}, {self.form!r}, {self.lemma!r})"
 
 
 def fold(text: str) -> str:
     """Case, diacritics and apostrophe variants folded away (NFKD, combining marks dropped)."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    text = text.translate(_APOSTROPHES)
+    if text.isascii():
+        return text.casefold()
+    decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.casefold()
 
@@ -41,13 +48,21 @@ def fold(text: str) -> str:
 def tokenize(text: str, language: str = "en") -> list[Token]:
     """The words of `text` with offsets into `text` itself; hyphens and punctuation separate words."""
     tokens = []
+    append = tokens.append
     for found in _WORD.finditer(text):
-        form = fold(found.group())
-        end = found.end()
-        if form.endswith("'s"):  # possessive: "Soleimani's" is Soleimani
-            form, end = form[:-2], end - 2
-        tokens.append(Token(found.start(), end, form, lemma(form, language)))
+        form, lemma_form, trim = _word(found.group(), language)
+        append(Token(found.start(), found.end() - trim, form, lemma_form))
     return tokens
+
+
+@lru_cache(maxsize=200_000)
+def _word(word: str, language: str) -> tuple[str, str, int]:
+    """Folded form, lemma, and how many characters of a possessive "'s" to leave out of the span."""
+    form = fold(word)
+    trim = 0
+    if form.endswith("'s"):  # possessive: "Soleimani's" is Soleimani
+        form, trim = form[:-2], 2
+    return form, lemma(form, language), trim
 
 
 @lru_cache(maxsize=200_000)

@@ -1,0 +1,116 @@
+"""Benchmark: watch-rule matching cost per article as rule sets grow, against a per-rule regex loop.
+
+    python bench/match.py [--article seeds/000_dcd6abdc8038f5e6.txt] [--runs 30]
+
+Generates 100, 1,000 and 10,000 rules (phrases, prefixes, NEAR and AND/NOT queries over a vocabulary that
+mostly does not occur, plus the seed's three example rules), compiles each set once, and prints the median
+milliseconds to match one article, the same for a loop running one compiled regex per rule (measured in this
+run), and the ratios. Targets: 10,000 rules at most 1 ms per article; 10 times the rules at most 2 times
+the time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from worker.extract import extract_file  # noqa: E402
+from worker.rules import RuleSet, parse_rules  # noqa: E402
+
+SIZES = (100, 1_000, 10_000)
+NEWS_WORDS = ["border", "crossing", "militia", "convoy", "drone", "strike", "rocket", "artillery", "garrison",
+              "desert", "brigade", "commander", "ceasefire", "shelling", "checkpoint", "frontier", "raid",
+              "airport", "refinery", "pipeline", "tribal", "province", "capital", "minister", "envoy"]
+
+
+def _name(rng: random.Random) -> str:
+    consonants, vowels = "bdfghjklmnprstvz", "aeiou"
+    return "".join(rng.choice(consonants) + rng.choice(vowels) for _ in range(rng.randint(2, 4))).capitalize()
+
+
+def generated_rules(count: int, seed: int = 7) -> tuple[str, list[list[str]]]:
+    """A rules file of `count` rules (plus the example ones) and, per rule, the phrases a regex loop checks."""
+    rng = random.Random(seed)
+    lines = ["rules:"]
+    phrases: list[list[str]] = []
+    for index in range(count):
+        kind = index % 4
+        name_a, name_b = _name(rng), _name(rng)
+        word = rng.choice(NEWS_WORDS)
+        if kind == 0:
+            query, terms = f'"{name_a} {name_b}"', [f"{name_a} {name_b}"]
+        elif kind == 1:
+            query, terms = f'"{name_a} {word}" OR {name_b.lower()}*', [f"{name_a} {word}", name_b.lower()]
+        elif kind == 2:
+            query, terms = f"{name_a} NEAR/5 {word}", [name_a, word]
+        else:
+            query, terms = f'{name_a} AND {word} AND NOT "{name_b}"', [name_a, word]
+        lines += [f"  - name: generated-{index}", f"    query: '{query}'"]
+        phrases.append(terms)
+    example = (ROOT / "seeds" / "rules.yaml").read_text()
+    entities = example[example.index("entities:"):example.index("rules:")]
+    rules = example[example.index("rules:") + len("rules:"):]
+    return entities + "\n".join(lines) + rules, phrases
+
+
+def regex_loop(phrases: list[list[str]]) -> Callable[[str], int]:
+    """The naive alternative: one compiled, case-insensitive, word-bounded regex per rule, run in turn."""
+    patterns = [re.compile("|".join(r"\b" + re.escape(p) for p in terms), re.IGNORECASE) for terms in phrases]
+
+    def run(text: str) -> int:
+        return sum(1 for pattern in patterns if pattern.search(text))
+
+    return run
+
+
+def median_ms(action: Callable[[], object], runs: int) -> float:
+    action()  # warm caches (lemmas, compiled patterns) as a long-running worker would have them
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--article", type=Path, default=ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt")
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    article = extract_file(args.article)
+    text = f"{article.title}\n{article.text}"
+    print(f"article: {args.article} ({len(text)} characters), median of {args.runs} runs")
+    header = ("rules", "compile s", "newswatch ms", "regex loop ms", "regex/newswatch", "hits")
+    print(" ".join(f"{h:>{w}}" for h, w in zip(header, (7, 10, 13, 14, 16, 5), strict=True)))
+    previous: float | None = None
+    results = {}
+    for size in SIZES:
+        document, phrases = generated_rules(size)
+        started = time.perf_counter()
+        rule_set: RuleSet = parse_rules(document, file=f"<generated {size}>")
+        compile_s = time.perf_counter() - started
+        ours = median_ms(partial(rule_set.match, article), args.runs)
+        theirs = median_ms(partial(regex_loop(phrases), text), max(3, args.runs // 5))
+        hits = len(rule_set.match(article))
+        results[size] = ours
+        print(f"{size:>7} {compile_s:>10.2f} {ours:>13.3f} {theirs:>14.2f} {theirs / ours:>15.0f}x {hits:>5}")
+        previous = ours
+    assert previous is not None
+    growth = results[SIZES[-1]] / results[SIZES[-2]]
+    print(f"10x rules ({SIZES[-2]:,} -> {SIZES[-1]:,}) costs {growth:.2f}x the time (target <= 2x); "
+          f"{SIZES[-1]:,} rules: {results[SIZES[-1]]:.3f} ms per article (target <= 1 ms)")
+
+
+if __name__ == "__main__":
+    main()
