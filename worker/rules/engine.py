@@ -421,8 +421,8 @@ def _anchors(node: Node) -> list[_Anchor] | None:
         return [anchor for part in parts if part for anchor in part]
     if isinstance(node, (And, Near)):
         items = node.items if isinstance(node, And) else (node.left, node.right)
-        parts = [part for part in (_anchors(item) for item in items) if part is not None]
-        return min(parts, key=_anchor_cost) if parts else None
+        required = [part for part in (_anchors(item) for item in items) if part is not None]
+        return min(required, key=_anchor_cost) if required else None
     return None  # NOT and source:/lang: require no term
 
 

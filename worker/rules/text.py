@@ -47,7 +47,7 @@ def fold(text: str) -> str:
 
 def tokenize(text: str, language: str = "en") -> list[Token]:
     """The words of `text` with offsets into `text` itself; hyphens and punctuation separate words."""
-    tokens = []
+    tokens: list[Token] = []
     append = tokens.append
     for found in _WORD.finditer(text):
         form, lemma_form, trim = _word(found.group(), language)
