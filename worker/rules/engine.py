@@ -351,7 +351,7 @@ class _Evaluator:
             for b in right:
                 if a[0].field != b[0].field:
                     continue
-                gap = max(a[0].first, b[0].first) - min(a[0].last, b[0].last)
+                gap = max(a[0].first, b[0].first) - min(a[0].last, b[0].last) - 1  # words in between
                 if gap <= node.distance:
                     pairs += [(a[0], a[1], _clause(node)), (b[0], b[1], _clause(node))]
         return pairs or None

@@ -149,7 +149,10 @@ def read_rules(text: str, *, file: str) -> tuple[str, dict[str, EntityList], lis
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise RuleError(f"invalid YAML: {exc.problem}", file=file, line=line, column=column) from None
+        context = ""
+        if exc.context and exc.context_mark:
+            context = f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
+        raise RuleError(f"invalid YAML: {exc.problem}{context}", file=file, line=line, column=column) from None
     if not isinstance(data, _Located):
         raise RuleError("expected a mapping with a `rules:` list", file=file, line=1, column=1)
     try:

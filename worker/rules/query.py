@@ -138,8 +138,12 @@ def _lex(query: str) -> list[_Lexeme]:
     return lexemes
 
 
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
+
+
 class _Parser:
     def __init__(self, query: str) -> None:
+        query = query.translate(_QUOTES)  # typographic quotes delimit phrases too (same length: columns hold)
         self.query = query
         self.lexemes = _lex(query)
         self.index = 0

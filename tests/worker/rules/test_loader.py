@@ -1,0 +1,63 @@
+"""Rules files: the example validates against the shipped schema; every mistake is located."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from worker.errors import RuleError
+from worker.rules import load_rules, parse_rules
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_the_example_rules_load_and_match_the_schema() -> None:
+    rule_set = load_rules(ROOT / "seeds" / "rules.yaml")
+    assert [rule.name for rule in rule_set.rules] == ["border-crossings", "commanders", "airstrikes"]
+    schema = json.loads((ROOT / "worker" / "rules" / "schema.json").read_text())
+    jsonschema.validate(yaml.safe_load((ROOT / "seeds" / "rules.yaml").read_text()), schema)
+
+
+def test_the_version_is_the_content_hash() -> None:
+    first = parse_rules("rules:\n  - {name: a, query: airstrike}\n", file="r.yaml")
+    same = parse_rules("rules:\n  - {name: a, query: airstrike}\n", file="other.yaml")
+    edited = parse_rules("rules:\n  - {name: a, query: airstrikes}\n", file="r.yaml")
+    assert first.version == same.version != edited.version
+    assert len(first.version) == 12
+
+
+@pytest.mark.parametrize(("document", "location", "message"), [
+    ("rules:\n  - name: a\n    query: 'airstrike\n", "r.yaml:4:", "quoted scalar that starts at line 3"),
+    ("rules:\n  - name: a\n    query: airstrike\n    severty: high\n", "r.yaml:4:", "unknown key 'severty'"),
+    ("rules:\n  - name: a\n", "r.yaml:2:", "missing required key 'query'"),
+    ("rules:\n  - name: a\n    query: x\n    severity: urgent\n", "r.yaml:4:15", "severity"),
+    ("rules:\n  - {name: a, query: x}\n  - {name: a, query: y}\n", "r.yaml:3:", "duplicate rule name 'a'"),
+    ("rules:\n  - name: a\n    query: drone AND (strike\n", "r.yaml:3:", "is not closed"),
+    ("rules:\n  - name: a\n    query: '@generals'\n", "r.yaml:3:12", "unknown entity list @generals"),
+    ("rules:\n  - name: a\n    query: x\n    min_mentions: 0\n", "r.yaml:4:19", "min_mentions"),
+    ("rules:\n  - name: a\n    query: x\n    realert: soon\n", "r.yaml:4:", "not a duration"),
+    ("rules: []\n", "r.yaml:1:", "rules"),
+    ("- just a list\n", "r.yaml:1:1", "expected a mapping"),
+    ("rules:\n  - name: a\n    query: x\n    query: y\n", "r.yaml:4:5", "duplicate key 'query'"),
+])
+def test_mistakes_name_file_line_and_column(document: str, location: str, message: str) -> None:
+    with pytest.raises(RuleError) as caught:
+        parse_rules(document, file="r.yaml")
+    assert str(caught.value).startswith(location)
+    assert message in str(caught.value)
+
+
+def test_a_query_mistake_points_at_its_column() -> None:
+    with pytest.raises(RuleError) as caught:
+        parse_rules("rules:\n  - name: a\n    query: drone OR OR jet\n", file="r.yaml")
+    # "query: " starts the value at column 12; the second OR is 9 characters into it.
+    assert str(caught.value).startswith("r.yaml:3:21: query: unexpected 'OR'")
+
+
+def test_a_missing_file_is_a_rule_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(RuleError, match="cannot read rules file"):
+        load_rules(tmp_path / "missing.yaml")
