@@ -18,7 +18,7 @@ from pathlib import Path
 from worker.article import Article
 from worker.errors import RuleError
 from worker.rules.engine import CompiledRules, candidate_rules, evaluate, find_terms, to_hit
-from worker.rules.evidence import Match, RuleHit, Snippet
+from worker.rules.evidence import Match, RuleHit, Sentences, Snippet
 from worker.rules.loader import EntityList, ParsedRule, RuleModel, read_rules, read_rules_file
 
 __all__ = ["Explanation", "Match", "RuleCache", "RuleError", "RuleHit", "RuleSet", "Snippet", "backtest",
@@ -55,20 +55,22 @@ class RuleSet:
     def match(self, article: Article) -> list[RuleHit]:
         """The hits of every enabled rule on `article`; only rules whose terms occur are evaluated."""
         terms = find_terms(self._compiled, article)
+        sentences = Sentences(terms.fields)
         hits = []
         for index in candidate_rules(self._compiled, terms):
             outcome = evaluate(self._compiled, terms, article, self._enabled[index])
             if outcome.matches is not None:
-                hits.append(to_hit(outcome, article, self.version))
+                hits.append(to_hit(outcome, sentences, self.version))
         return hits
 
     def explain(self, article: Article) -> list[Explanation]:
         """Every enabled rule's outcome on `article`, matched or not, for `newswatch rules test`."""
         terms = find_terms(self._compiled, article)
+        sentences = Sentences(terms.fields)
         result = []
         for rule in self._enabled:
             outcome = evaluate(self._compiled, terms, article, rule)
-            hit = to_hit(outcome, article, self.version) if outcome.matches is not None else None
+            hit = to_hit(outcome, sentences, self.version) if outcome.matches is not None else None
             result.append(Explanation(rule.spec.name, hit, outcome.failed))
         return result
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,12 +82,25 @@ def score(matches: Iterable[Match]) -> float:
     return sum(TITLE_WEIGHT if m.field == "title" else 1.0 for m in matches)
 
 
-def snippets(matches: Iterable[Match], fields: dict[str, str]) -> tuple[Snippet, ...]:
+class Sentences:
+    """Sentence bounds of an article's fields, found on first use and shared by all its hits."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = fields
+        self._bounds: dict[str, tuple[list[int], list[int]]] = {}
+
+    def around(self, field: str, start: int, end: int) -> tuple[int, int]:
+        if field not in self._bounds:
+            self._bounds[field] = _sentences(self.fields[field])
+        return _sentence(self.fields[field], self._bounds[field], start, end)
+
+
+def snippets(matches: Iterable[Match], sentences: Sentences) -> tuple[Snippet, ...]:
     """One snippet per sentence holding mentions, in order, each mention marked."""
+    fields = sentences.fields
     by_sentence: dict[tuple[str, int, int], list[tuple[int, int]]] = {}
     for match in matches:
-        text = fields[match.field]
-        start, end = _sentence(text, match.start, match.end)
+        start, end = sentences.around(match.field, match.start, match.end)
         by_sentence.setdefault((match.field, start, end), []).append((match.start, match.end))
     result = []
     for (field, start, end), spans in by_sentence.items():
@@ -100,13 +114,13 @@ def snippets(matches: Iterable[Match], fields: dict[str, str]) -> tuple[Snippet,
     return tuple(result)
 
 
-def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+def _sentence(text: str, bounds: tuple[list[int], list[int]], start: int, end: int) -> tuple[int, int]:
     """The sentence around [start, end), at most about SNIPPET_CHARS long, cut at word boundaries."""
-    left = max(0, start - 4 * SNIPPET_CHARS)  # a sentence boundary this far back is past any snippet anyway
-    for found in _boundaries(text, left, start):
-        left = found.end()
-    after = next(_boundaries(text, end, min(len(text), end + 4 * SNIPPET_CHARS)), None)
-    right = after.start() + 1 if after and text[after.start()] != "\n" else (after.start() if after else len(text))
+    starts, stops = bounds
+    index = bisect.bisect_right(starts, start) - 1
+    left = starts[index] if index >= 0 else 0
+    after = bisect.bisect_left(stops, end)
+    right = stops[after] if after < len(stops) else len(text)
     room = max(0, SNIPPET_CHARS - (end - start)) // 2
     if start - left > room:
         left = text.rfind(" ", left, start - room) + 1 or start - room
@@ -116,11 +130,16 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
     return left, right
 
 
-def _boundaries(text: str, start: int, end: int) -> Iterator[re.Match[str]]:
-    for found in _SENTENCE_END.finditer(text, start, end):
-        if text[found.start()] == "." and _ABBREVIATION.search(text, max(0, found.start() - 12), found.start() + 1):
+def _sentences(text: str) -> tuple[list[int], list[int]]:
+    """Where sentences start and where they stop (after their final punctuation), found once per text."""
+    starts, stops = [0], []
+    for found in _SENTENCE_END.finditer(text):
+        at = found.start()
+        if text[at] == "." and _ABBREVIATION.search(text, max(0, at - 12), at + 1):
             continue
-        yield found
+        stops.append(at if text[at] == "\n" else at + 1)
+        starts.append(found.end())
+    return starts, stops
 
 
 def _merge(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
