@@ -28,7 +28,7 @@ from worker.rules.evidence import Match, RuleHit, Sentences, score, snippets
 from worker.rules.loader import EntityList, ParsedRule
 from worker.rules.query import And, Entity, Meta, Near, Node, Not, Or, Words
 from worker.rules.scan import MIN_SKELETON_LETTERS, ArticleTerms, Occurrence, TermIndex
-from worker.rules.text import skeleton, tokenize
+from worker.rules.text import fold, skeleton, tokenize
 
 _WORD = re.compile(r"[^\W_]+")
 MAX_WORD_CHARS = 40
@@ -39,12 +39,6 @@ MAX_WORD_CHARS = 40
 def _text_key(text: str) -> str:
     """The identity of a word or phrase term: its folded lemmas, spaces and hyphens removed."""
     return "".join(t.lemma for t in tokenize(text))
-
-
-@lru_cache(maxsize=100_000)
-def _clause(node: Node) -> str:
-    """A clause rendered back as query text (cached: rendered for every mention it explains)."""
-    return str(node)
 
 
 @lru_cache(maxsize=10_000)
@@ -64,25 +58,31 @@ class CompiledRules:
         self.anchored: dict[_Anchor, list[int]] = defaultdict(list)
         """A rule is evaluated only when one of its anchors occurs: terms it cannot hold without."""
         self.always: list[int] = []
+        self.clause: dict[int, str] = {}
+        """Each clause rendered back as query text, by node id: shown with every mention it explains."""
+        self.key: dict[int, str] = {}
+        """Each word or phrase node's term key, by node id."""
         used_lists: set[str] = set()
         for number, rule in enumerate(rules):
             used_lists |= self._index_terms(rule.tree)
             anchors = _anchors(rule.tree)
             if anchors is None:
                 self.always.append(number)
-            for anchor in anchors or ():
-                self.anchored[anchor].append(number)
+            for kind, value, _ in anchors or ():
+                self.anchored[(kind, value)].append(number)
         for name in sorted(used_lists):
             self._index_entity_list(name, entities[name])
         self.index.build()
 
     def _index_terms(self, node: Node) -> set[str]:
         """Index every word and prefix of a query; returns the entity lists it uses."""
+        self.clause[id(node)] = str(node)
         if isinstance(node, Words):
             if node.prefix:
                 self.index.add_prefix(node.text)
             else:
-                self.index.add_word(_text_key(node.text), node.text)
+                self.key[id(node)] = _text_key(node.text)
+                self.index.add_word(self.key[id(node)], node.text)
             return set()
         if isinstance(node, Entity):
             return {node.name}
@@ -139,17 +139,19 @@ class _Evaluator:
         """Occurrences (with their term and clause) satisfying `node`, or None when it fails."""
         result = self._evaluate(node)
         if result is None and self.failed is None:
-            self.failed = _clause(node)
+            self.failed = self.compiled.clause[id(node)]
         return result
 
     def _evaluate(self, node: Node) -> list[tuple[Occurrence, str, str]] | None:
         if isinstance(node, Words):
             occurrences = self.terms.prefixes.get(node.text, []) if node.prefix else \
-                self.terms.words.get(_text_key(node.text), [])
-            found = [(o, node.text, _clause(node)) for o in occurrences if self._in_field(o, node.field)]
+                self.terms.words.get(self.compiled.key[id(node)], [])
+            clause = self.compiled.clause[id(node)]
+            found = [(o, node.text, clause) for o in occurrences if self._in_field(o, node.field)]
             return found or None
         if isinstance(node, Entity):
-            found = [(o, member, _clause(node)) for o, member in self._entity(node.name)
+            clause = self.compiled.clause[id(node)]
+            found = [(o, member, clause) for o, member in self._entity(node.name)
                      if self._in_field(o, node.field)]
             return found or None
         if isinstance(node, Meta):
@@ -213,7 +215,8 @@ class _Evaluator:
                 if a[0].field != b[0].field:
                     continue
                 if _words_between(self.terms.fields[a[0].field], a[0], b[0], node.distance) <= node.distance:
-                    pairs += [(a[0], a[1], _clause(node)), (b[0], b[1], _clause(node))]
+                    clause = self.compiled.clause[id(node)]
+                    pairs += [(a[0], a[1], clause), (b[0], b[1], clause)]
         return pairs or None
 
 
@@ -279,12 +282,14 @@ def to_hit(outcome: Outcome, sentences: Sentences, version: str) -> RuleHit:
 _Anchor = tuple[str, str]  # ("word", key) | ("prefix", term) | ("entity", list name)
 
 
-def _anchors(node: Node) -> list[_Anchor] | None:
-    """Terms of which at least one must occur for the query to hold; None when no term is required."""
+def _anchors(node: Node) -> list[tuple[str, str, float]] | None:
+    """Terms (with how common they are) of which one must occur for the query to hold; None: no term is."""
     if isinstance(node, Words):
-        return [("prefix", node.text)] if node.prefix else [("word", _text_key(node.text))]
+        if node.prefix:
+            return [("prefix", node.text, 3.0)]
+        return [("word", _text_key(node.text), _word_cost(node.text))]
     if isinstance(node, Entity):
-        return [("entity", node.name)]
+        return [("entity", node.name, 2.0)]
     if isinstance(node, Or):
         parts = [_anchors(item) for item in node.items]
         if any(part is None for part in parts):
@@ -297,20 +302,16 @@ def _anchors(node: Node) -> list[_Anchor] | None:
     return None  # NOT and source:/lang: require no term
 
 
-def _anchor_cost(anchors: list[_Anchor]) -> float:
-    """How often a set of anchors is expected to occur: fewer terms, and names rather than dictionary words."""
-    return sum(_term_cost(kind, value) for kind, value in anchors)
+def _anchor_cost(anchors: list[tuple[str, str, float]]) -> float:
+    """How often a set of anchors is expected to occur: fewer terms, and rarer ones."""
+    return sum(cost for _, _, cost in anchors)
 
 
-@lru_cache(maxsize=100_000)
-def _term_cost(kind: str, value: str) -> float:
-    if kind == "prefix":
-        return 3.0
-    if kind == "entity":
-        return 2.0
-    # A word the dictionary knows ("border") is common in news; a name it does not know ("Muhandis") is rare.
-    known = simplemma.is_known(value, lang="en")
-    return (4.0 if known else 1.0) / (1 + len(value) / 20)
+def _word_cost(text: str) -> float:
+    """Names (capitalised in the query, or unknown to the dictionary: "Muhandis") are rarer in news than
+    dictionary words ("border"); longer phrases are rarer than short ones."""
+    name = text[:1].isupper() or not simplemma.is_known(fold(text), lang="en")
+    return (1.0 if name else 4.0) / (1 + len(text) / 20)
 
 
 def candidate_rules(compiled: CompiledRules, terms: ArticleTerms) -> list[int]:

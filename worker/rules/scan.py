@@ -28,8 +28,7 @@ MAX_VARIANTS = 200
 """Spellings per term at most (inflections times separators); the commonest come first."""
 _SEPARATORS = (" ", "-", "")
 _CAPITALISED = re.compile(
-    r"(?<![^\W_])[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u017F\u0391-\u03A9\u0410-\u042F]"
-    r"(?:[^\W_]|['’](?=[^\W_]))*"
+    r"\b[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u017F\u0391-\u03A9\u0410-\u042F][^\W_]*(?:['’][^\W_]+)*"
 )
 """Words starting with a capital letter (Latin, Greek, Cyrillic); candidates are checked with isupper()."""
 _NEXT_WORD = re.compile(r"[\s\-‐‑–—]*([^\W_]+(?:['’][^\W_]+)*)")

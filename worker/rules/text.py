@@ -1,9 +1,6 @@
-"""Text normalisation for matching: tokens with their original character offsets, folded and lemmatised.
-
-Both rule terms and article text go through `tokenize`, so they compare equal exactly when an analyst would
-call them the same word: case, diacritics and typographic variants (curly apostrophes, dashes) are
-folded, and every token also carries its lemma ("airstrikes" -> "airstrike", "struck" -> "strike").
-Entity names additionally get a transliteration skeleton (see `skeleton`).
+"""Text normalisation for matching: words folded (case, diacritics, typographic apostrophes and dashes),
+lemmatised ("airstrikes" -> "airstrike", "struck" -> "strike"), and for names reduced to a
+transliteration skeleton (see `skeleton`). Rule terms are compiled from these forms (see `scan`).
 """
 
 from __future__ import annotations
