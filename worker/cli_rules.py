@@ -70,8 +70,13 @@ def rules_test(path: Path, articles: tuple[str, ...]) -> None:
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--since", type=Duration(), default=None, help="Only articles stored in this period, e.g. 30d.")
 @click.option("--show", type=int, default=20, show_default=True, help="How many would-be hits to list.")
-def rules_backtest(path: Path | None, since: timedelta | None, show: int) -> None:
-    """Re-run a rules file over the stored articles and show what it would have caught (nothing is alerted)."""
+@click.option("--alert", "send_alerts", is_flag=True,
+              help="Also store the new hits and send their alerts (once per rule, story and channel).")
+def rules_backtest(path: Path | None, since: timedelta | None, show: int, send_alerts: bool) -> None:
+    """Re-run a rules file over the stored articles and show what it would have caught.
+
+    Nothing is stored or alerted unless --alert is given.
+    """
     from sqlmodel import col, select
 
     from storage.articles import as_article
@@ -90,7 +95,13 @@ def rules_backtest(path: Path | None, since: timedelta | None, show: int) -> Non
     per_rule: Counter[str] = Counter()
     listed = 0
     with click.progressbar(rows, label=f"backtesting {len(rows)} articles", file=sys.stderr) as progress:
-        found = [(row, rule_set.match(as_article(row))) for row in progress]
+        if send_alerts:
+            from worker.pipeline import ingest
+
+            found = [(row, ingest(as_article(row), rules=rule_set, settings=runtime.settings, url_key=row.url_key,
+                                  feed_id=row.feed_id).hits) for row in progress]
+        else:
+            found = [(row, rule_set.match(as_article(row))) for row in progress]
     for row, hits in found:
         for hit in hits:
             per_rule[hit.rule] += 1
@@ -100,3 +111,9 @@ def rules_backtest(path: Path | None, since: timedelta | None, show: int) -> Non
     click.echo(f"{sum(per_rule.values())} hits on {len(rows)} articles with rules version {rule_set.version}:")
     for rule in rule_set.rules:
         click.echo(f"  {rule.name}: {per_rule.get(rule.name, 0)}")
+    if send_alerts:
+        from worker.embedded import deliver_due
+
+        deliveries = deliver_due(runtime)
+        click.echo(f"alerts: {sum(d.outcome == 'sent' for d in deliveries)} sent, "
+                   f"{sum(d.outcome in ('retry', 'failed') for d in deliveries)} not yet")

@@ -292,7 +292,9 @@ def _alias_end(alias: Alias, text: str, start: int, form: str) -> int | None:
 def _particle_start(text: str, start: int) -> int:
     """Include a particle written before a name ("al-Muhandis") in its span."""
     before = text[max(0, start - 4):start]
-    found = re.search(r"(?i)\b(al|el|ad|ar|as|ash|at|az|an|ul|ud)[-\s]$", before)
+    # Hyphenated particles ("ad-Dawla") always; a separate word only for al/el, since "at" or "as" before
+    # a name is usually English.
+    found = re.search(r"(?i)\b(?:(?:al|el|ad|ar|as|ash|at|az|an|ul|ud)-|(?:al|el)\s)$", before)
     return start - len(found.group()) if found else start
 
 

@@ -54,3 +54,17 @@ def test_backtest_reports_what_a_rules_file_would_have_caught(tmp_path: Path, mo
     assert "  tehran: 1" in result.stdout and "  mosul: 0" in result.stdout
     alerts = _newswatch("alerts", "list").stdout
     assert "tehran" not in alerts  # a backtest never alerts
+
+
+def test_backtest_alerts_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert _newswatch("scan", str(SEED)).exit_code == 0
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - {name: tehran, query: Tehran}\n")
+    result = _newswatch("rules", "backtest", str(path), "--alert")
+    assert result.exit_code == 0
+    assert "alerts: 1 sent" in result.stdout
+    assert "[tehran]" in _newswatch("alerts", "list").stdout
+    assert "tehran" in _newswatch("hits", "--rule", "tehran").stdout
+    again = _newswatch("rules", "backtest", str(path), "--alert")
+    assert "alerts: 0 sent" in again.stdout  # the same hit never alerts twice
