@@ -27,7 +27,7 @@ from worker.article import Article
 from worker.rules.evidence import Match, RuleHit, Sentences, score, snippets
 from worker.rules.loader import EntityList, ParsedRule
 from worker.rules.query import And, Entity, Meta, Near, Node, Not, Or, Words
-from worker.rules.scan import MIN_SKELETON_LETTERS, ArticleTerms, Occurrence, TermIndex
+from worker.rules.scan import ArticleTerms, Occurrence, TermIndex, fuzzy_ok
 from worker.rules.text import fold, skeleton, tokenize
 
 _WORD = re.compile(r"[^\W_]+")
@@ -201,7 +201,8 @@ class _Evaluator:
             for occ in self.terms.surnames.get(key, ()):
                 later = (order[occ.field], occ.start) > (order[first.field], first.start)
                 inside = any(o.field == occ.field and o.start <= occ.start < o.end for o, _ in full)
-                if later and not inside and (len(surname) >= MIN_SKELETON_LETTERS or occ.term.lower() == surname):
+                spelt = fold(occ.term).removesuffix("'s")
+                if later and not inside and (spelt == surname or fuzzy_ok(spelt)):
                     extra.append((occ, member))
         return extra
 

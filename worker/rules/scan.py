@@ -23,7 +23,9 @@ import simplemma
 from worker.rules.text import ARABIC_PARTICLES, fold, lemma, skeleton, tokenize
 
 MIN_SKELETON_LETTERS = 4
-"""Shorter names must be spelt exactly: their consonant skeletons collide with common words."""
+MIN_SKELETON_SOUNDS = 3
+"""Names shorter than this, or with fewer consonant sounds ("Qaim", "Rabia"), must be spelt exactly: their
+skeletons collide with common words and other names ("came", "Rubio")."""
 MAX_VARIANTS = 200
 """Spellings per term at most (inflections times separators); the commonest come first."""
 _SEPARATORS = (" ", "-", "")
@@ -243,7 +245,7 @@ class TermIndex:
             if not sound or (sound not in aliases and sound not in surname_keys):
                 continue
             start, end = found.start(), found.start() + len(form)
-            if sound in surname_keys and len(form) >= MIN_SKELETON_LETTERS:
+            if sound in surname_keys:
                 terms.surnames[sound].append(Occurrence(name, start, end, text[start:end]))
             for alias in aliases.get(sound, ()):  # longest spelling first
                 stop = _alias_end(alias, text, start, form)
@@ -281,12 +283,16 @@ def _alias_end(alias: Alias, text: str, start: int, form: str) -> int | None:
             if word.endswith("'s"):
                 word, position = word[:-2], position - 2
             capitalised = text[found.start(1)].isupper()
-            if word != expected and not (capitalised and len(word) >= MIN_SKELETON_LETTERS
-                                         and skeleton(word) == key):
+            if word != expected and not (capitalised and fuzzy_ok(word) and skeleton(word) == key):
                 return None
-        if index == 0 and form != expected and len(form) < MIN_SKELETON_LETTERS:
+        if index == 0 and form != expected and not fuzzy_ok(form):
             return None
     return position
+
+
+def fuzzy_ok(form: str) -> bool:
+    """Whether a word is long enough to be matched by its skeleton rather than exactly."""
+    return len(form) >= MIN_SKELETON_LETTERS and len(skeleton(form)) >= MIN_SKELETON_SOUNDS
 
 
 def _particle_start(text: str, start: int) -> int:

@@ -55,6 +55,7 @@ def test_variants_match(text: str, rule: str, matched: str) -> None:
     ("Salmon prices rose sharply at the market.", "commanders"),
     ("Soleimani is a common surname in the province.", "commanders"),
     ("He came to the town after the harvest.", "border-crossings"),
+    ("Senator Marco Rubio questioned the nominee.", "border-crossings"),  # not Rabia: too few sounds to guess
     ("Customs officers crossed the street to the border of the park.", "border-crossings"),
 ])
 def test_near_misses_do_not_match(text: str, rule: str) -> None:
