@@ -20,11 +20,6 @@ def store_hit(session: Session, article_id: int, hit: RuleHit) -> int | None:
     })
 
 
-def hits_for_article(session: Session, article_id: int) -> list[Hit]:
-    """The stored hits of one article, by rule name."""
-    return list(session.exec(select(Hit).where(Hit.article_id == article_id).order_by(col(Hit.rule))))
-
-
 def query_hits(
     session: Session,
     *,

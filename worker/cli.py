@@ -248,6 +248,17 @@ def db_upgrade() -> None:
     click.echo(f"database is up to date: {settings.database_url.split('@')[-1]}")
 
 
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration changes.")
+def db_revision(message: str) -> None:
+    """Write a new migration from the models (for developers changing storage/models.py)."""
+    from storage.schema import revision, upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    revision(settings.database_url, message)
+
+
 def _add_subcommands() -> None:
     from worker.cli_alerts import alerts
     from worker.cli_feeds import feeds

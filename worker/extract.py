@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import trafilatura
+from trafilatura.meta import reset_caches
 from trafilatura.settings import Document, use_config
 
 from worker.article import Article
@@ -38,8 +39,17 @@ _HTML_LANG = re.compile(r"""<html[^>]*\blang=["']?([a-zA-Z]{2,3})""", re.IGNOREC
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.IGNORECASE)
 
 
+_extracted = 0
+RESET_CACHES_EVERY = 1000
+"""trafilatura's LRU caches grow with every page (trafilatura#216); they are emptied this often."""
+
+
 def extract_page(body: bytes, *, url: str, content_type: str | None = None) -> Article:
     """Main text and metadata of an HTML page fetched from `url`."""
+    global _extracted
+    _extracted += 1
+    if _extracted % RESET_CACHES_EVERY == 0:
+        reset_caches()
     if content_type and content_type.lower().startswith(_BINARY_TYPES) or b"\x00" in body[:4096]:
         raise ExtractionError(f"extract: binary content ({content_type or 'NUL bytes'}): {url}", source=url)
     if content_type and content_type.lower().startswith("text/plain"):

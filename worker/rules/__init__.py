@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +20,8 @@ from worker.rules.engine import CompiledRules, candidate_rules, evaluate, find_t
 from worker.rules.evidence import Match, RuleHit, Sentences, Snippet
 from worker.rules.loader import EntityList, ParsedRule, RuleModel, read_rules, read_rules_file
 
-__all__ = ["Explanation", "Match", "RuleCache", "RuleError", "RuleHit", "RuleSet", "Snippet", "backtest",
-           "load_rules", "parse_rules"]
+__all__ = ["Explanation", "Match", "RuleCache", "RuleError", "RuleHit", "RuleSet", "Snippet", "load_rules",
+           "parse_rules"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -85,12 +84,6 @@ def load_rules(path: Path) -> RuleSet:
     """A rule set from a rules file; raises `RuleError` naming file, line and column."""
     version, entities, rules = read_rules_file(path)
     return RuleSet(version, entities, rules, str(path))
-
-
-def backtest(rule_set: RuleSet, articles: Iterable[Article]) -> Iterator[tuple[Article, list[RuleHit]]]:
-    """Each article with the hits the rule set would have produced on it."""
-    for article in articles:
-        yield article, rule_set.match(article)
 
 
 class RuleCache:

@@ -175,7 +175,6 @@ class TermIndex:
         self.entity_words: dict[str, list[tuple[str, str]]] = defaultdict(list)  # word key -> (list, member)
         self.aliases: dict[str, list[Alias]] = defaultdict(list)  # first skeleton or "=form" -> aliases
         self.surname_keys: set[str] = set()
-        self.built = False
 
     def add_word(self, key: str, text: str) -> None:
         for spelling in word_variants(text):
@@ -208,7 +207,6 @@ class TermIndex:
             self._automaton.add_word(key, (len(key), tuple(dict.fromkeys(found))))
         if stored:
             self._automaton.make_automaton()
-        self.built = True
 
     def scan(self, terms: ArticleTerms, name: str, text: str) -> None:
         """Record every term occurrence in one field of an article."""
