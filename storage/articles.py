@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from storage.db import insert_ignore
-from storage.models import StoredArticle, utcnow
+from storage.models import StoredArticle, StoryBand, utcnow
 from worker.article import Article
 
 
@@ -46,15 +46,25 @@ def find_article(session: Session, *, url_key: str | None, content_hash: str) ->
     return session.exec(select(StoredArticle).where(StoredArticle.content_hash == content_hash)).first()
 
 
-def recent_fingerprints(session: Session, *, since: datetime, exclude: int) -> list[tuple[int, bytes]]:
-    """(story id, fingerprint) of articles fetched since `since`: the candidates a new article may repeat."""
-    query = select(StoredArticle.story_id, StoredArticle.fingerprint).where(
-        col(StoredArticle.fetched_at) >= since,
-        col(StoredArticle.fingerprint).is_not(None),
-        col(StoredArticle.story_id).is_not(None),
-        col(StoredArticle.id) != exclude,
+def story_candidates(
+    session: Session, *, bands: Iterable[str], since: datetime, exclude: int
+) -> list[tuple[int, bytes]]:
+    """(story id, fingerprint) of recent articles sharing a fingerprint band: possible copies of one story."""
+    query = (
+        select(StoredArticle.story_id, StoredArticle.fingerprint)
+        .join(StoryBand, col(StoryBand.article_id) == col(StoredArticle.id))
+        .where(col(StoryBand.band).in_(list(bands)), col(StoryBand.created_at) >= since,
+               col(StoredArticle.id) != exclude)
+        .distinct()
     )
     return [(story, fp) for story, fp in session.exec(query) if story is not None and fp is not None]
+
+
+def add_story_bands(session: Session, article_id: int, bands: Iterable[str]) -> None:
+    """Index an article's fingerprint bands, for later copies of its story to find it."""
+    now = utcnow()
+    for band in bands:
+        insert_ignore(session, StoryBand, {"band": band, "article_id": article_id, "created_at": now})
 
 
 def known_url_keys(session: Session, url_keys: Iterable[str]) -> set[str]:

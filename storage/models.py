@@ -110,6 +110,21 @@ class StoredArticle(SQLModel, table=True):
     fetched_at: datetime | None = _when(index=True)
 
 
+class StoryBand(SQLModel, table=True):
+    """One locality-sensitive band of an article's fingerprint: articles sharing a band may be one story.
+
+    Looking up a new article's bands finds its likely near-copies without reading every recent fingerprint.
+    """
+
+    __tablename__ = "story_bands"
+    __table_args__ = (UniqueConstraint("band", "article_id", name="uq_story_bands_band_article"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    band: str = Field(index=True)
+    article_id: int = Field(foreign_key="articles.id", ondelete="CASCADE", index=True)
+    created_at: datetime | None = _when(index=True)
+
+
 class Hit(SQLModel, table=True):
     """One rule matching one article, with its evidence; at most one per (article, rule)."""
 

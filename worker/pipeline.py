@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 
 from alerts.outbox import enqueue_alerts
-from alerts.stories import find_story, story_fingerprint
-from storage.articles import known_url_keys, recent_fingerprints, store_article
+from alerts.stories import band_keys, find_story, story_fingerprint
+from storage.articles import add_story_bands, known_url_keys, store_article, story_candidates
 from storage.db import session_scope
 from storage.feeds import record_poll
 from storage.hits import store_hit
@@ -92,9 +92,11 @@ def ingest(
         )
         assert row.id is not None
         if new:
-            candidates = recent_fingerprints(session, since=utcnow() - STORY_WINDOW, exclude=row.id)
+            bands = band_keys(fingerprint)
+            candidates = story_candidates(session, bands=bands, since=utcnow() - STORY_WINDOW, exclude=row.id)
             row.story_id = find_story(fingerprint, candidates) or row.id
             session.add(row)
+            add_story_bands(session, row.id, bands)
         for hit in hits:
             hit_id = store_hit(session, row.id, hit)
             if hit_id is None:

@@ -12,7 +12,7 @@ def test_upgrade_creates_every_table_and_is_idempotent(database_url: str) -> Non
     upgrade(database_url)
     upgrade(database_url)
     tables = set(inspect(get_engine(database_url)).get_table_names())
-    assert {"feeds", "articles", "hits", "alerts", "alembic_version"} <= tables
+    assert {"feeds", "articles", "story_bands", "hits", "alerts", "alembic_version"} <= tables
 
 
 def test_the_unique_keys_the_pipeline_relies_on_exist(database_url: str) -> None:
