@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import httpx
+import redis
 
 if TYPE_CHECKING:
     from alerts import Channel
@@ -32,6 +33,11 @@ class Runtime:
     @cached_property
     def client(self) -> httpx.Client:
         return http_client(self.settings)
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        """The broker's Redis, for counters Celery does not keep (see worker.tasks)."""
+        return redis.Redis.from_url(self.settings.broker_url or "redis://127.0.0.1:6379/0")
 
     @cached_property
     def rule_cache(self) -> RuleCache:

@@ -27,6 +27,9 @@ from worker.runtime import get_runtime
 
 LOGGER = logging.getLogger(__name__)
 
+MAX_CRASHES = 2
+"""Starts of one task that ended without an outcome (the worker was killed: a time limit, a crash on a page)
+before its page is skipped: Redis keeps no delivery count and would redeliver such a task forever."""
 MAX_COUNTDOWN = 900.0
 """Retries wait at most this long: far below Redis's visibility timeout (celery#5935)."""
 
@@ -65,9 +68,13 @@ def ingest_entry(self: Task, feed_id: int | None, feed_url: str, entry: dict[str
     runtime = get_runtime()
     feed_entry = entry_from_json(entry)
     last_try = self.request.retries >= (self.max_retries or 0)
+    settings = runtime.settings
+    if _crashed_starts(self) >= MAX_CRASHES:
+        LOGGER.error("page skipped after %d crashed attempts: %s", MAX_CRASHES, feed_entry.url)
+        settings = settings.model_copy(update={"fetch_pages": False})  # the entry's own text stands in
     try:
-        article, _ = pipeline.article_for_entry(feed_entry, feed_url=feed_url, settings=runtime.settings,
-                                             client=runtime.client, retry_transient=not last_try)
+        article, _ = pipeline.article_for_entry(feed_entry, feed_url=feed_url, settings=settings,
+                                                client=runtime.client, retry_transient=not last_try)
     except FetchError as exc:
         raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries, cap=MAX_COUNTDOWN)) from exc
     url_key = canonical_url(feed_entry.url) if feed_entry.url else None
@@ -98,6 +105,14 @@ def deliver_due() -> list[int]:
     for alert_id in ids:
         deliver_alert.delay(alert_id)
     return ids
+
+
+def _crashed_starts(task: Task) -> int:
+    """How often this task started before without finishing or retrying (counted in Redis per task id)."""
+    key = f"newswatch:starts:{task.request.id}"
+    starts = int(get_runtime().redis.incr(key))
+    get_runtime().redis.expire(key, 86_400)
+    return starts - 1 - task.request.retries
 
 
 def entry_to_json(entry: FeedEntry) -> dict[str, Any]:

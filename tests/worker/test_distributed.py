@@ -150,3 +150,28 @@ def test_the_same_feed_polled_by_two_tasks_at_once_stores_nothing_twice(
     assert stored["alerts"] == len(stored["hits"])
     feed_requests = [r for r, _ in httpserver.log if r.path == "/slow-feed.xml"]
     assert len(feed_requests) == 2
+
+
+@pytest.mark.usefixtures("celery_worker_process")
+def test_a_page_that_keeps_killing_its_worker_is_skipped(
+    database_url: str, redis_url: str, httpserver: HTTPServer
+) -> None:
+    import redis
+
+    from worker import tasks
+
+    httpserver.expect_request("/news/poison").respond_with_data("<html>never read</html>", content_type="text/html")
+    upgrade(database_url)
+    url = httpserver.url_for("/news/poison")
+    entry = {"url": url, "title": "US airstrike near Tanf", "summary": "A US airstrike hit a convoy near Tanf.",
+             "published": None, "entry_id": None, "author": None}
+    # Two earlier starts of this very task ended with their worker killed (as a time limit would).
+    redis.Redis.from_url(redis_url).set("newswatch:starts:poison-task", 2)
+
+    result = tasks.ingest_entry.apply_async((None, httpserver.url_for("/feed.xml"), entry), task_id="poison-task")
+
+    assert set(result.get(timeout=30)["hits"]) == {"airstrikes", "border-crossings"}
+    assert [r.path for r, _ in httpserver.log] == []  # the page was not fetched again
+    with session_scope(database_url) as session:
+        (article,) = session.exec(select(StoredArticle))
+        assert article.text == "A US airstrike hit a convoy near Tanf."
