@@ -170,3 +170,26 @@ def test_bad_feeds_and_pages_are_named_and_the_round_goes_on(
     assert stored[httpserver.url_for("/huge")].text.startswith("Feed summary")
     listing = _newswatch("feeds", "list").stdout
     assert "not a feed" in listing
+
+
+def test_feeds_import_export_and_remove(db: str, tmp_path: Path) -> None:
+    imported = _newswatch("feeds", "import", str(ROOT / "seeds" / "feeds.opml"), "--interval", "1h")
+    assert imported.exit_code == 0 and "imported 5 feeds" in imported.stdout and "(5 new)" in imported.stdout
+    again = _newswatch("feeds", "import", str(ROOT / "seeds" / "feeds.opml"))
+    assert "(0 new)" in again.stdout
+    exported = tmp_path / "out.opml"
+    exported.write_text(_newswatch("feeds", "export").stdout)
+    from worker.opml import read_opml
+
+    assert {f.url for f in read_opml(exported)} == {f.url for f in read_opml(ROOT / "seeds" / "feeds.opml")}
+    assert _newswatch("feeds", "remove", "https://www.al-monitor.com/rss").exit_code == 0
+    assert "al-monitor" not in _newswatch("feeds", "list").stdout
+    assert _newswatch("feeds", "remove", "https://nowhere.example/rss").exit_code != 0
+
+
+def test_a_broken_opml_file_is_named_with_its_line(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "feeds.opml"
+    path.write_text('<opml version="2.0"><body>\n<outline xmlUrl="http://127.0.0.1/a"\n</body></opml>')
+    result = _newswatch("feeds", "import", str(path))
+    assert result.exit_code == 1
+    assert f"{path}" in result.stderr and "line" in result.stderr
