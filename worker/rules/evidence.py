@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 SNIPPET_CHARS = 300
+ELLIPSIS = "… "
+"""Marks where a long sentence was cut to fit a snippet."""
 TITLE_WEIGHT = 3.0
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+|\n+")
 _ABBREVIATION = re.compile(r"(?:\b[A-Z][a-z]{0,3}|\b[A-Z](?:\.[A-Z])*|\b(?:e\.g|i\.e|etc|vs|approx|No))\.$")
@@ -89,7 +91,7 @@ class Sentences:
         self.fields = fields
         self._bounds: dict[str, tuple[list[int], list[int]]] = {}
 
-    def around(self, field: str, start: int, end: int) -> tuple[int, int]:
+    def around(self, field: str, start: int, end: int) -> tuple[int, int, bool, bool]:
         if field not in self._bounds:
             self._bounds[field] = _sentences(self.fields[field])
         return _sentence(self.fields[field], self._bounds[field], start, end)
@@ -98,36 +100,40 @@ class Sentences:
 def snippets(matches: Iterable[Match], sentences: Sentences) -> tuple[Snippet, ...]:
     """One snippet per sentence holding mentions, in order, each mention marked."""
     fields = sentences.fields
-    by_sentence: dict[tuple[str, int, int], list[tuple[int, int]]] = {}
+    by_sentence: dict[tuple[str, int, int, bool, bool], list[tuple[int, int]]] = {}
     for match in matches:
-        start, end = sentences.around(match.field, match.start, match.end)
-        by_sentence.setdefault((match.field, start, end), []).append((match.start, match.end))
+        place = sentences.around(match.field, match.start, match.end)
+        by_sentence.setdefault((match.field, *place), []).append((match.start, match.end))
     result = []
-    for (field, start, end), spans in by_sentence.items():
+    for (field, start, end, cut_before, cut_after), spans in by_sentence.items():
         text = fields[field]
-        marks = _merge((a - start, b - start) for a, b in sorted(spans))
         lead = text[start:end]
         stripped = len(lead) - len(lead.lstrip())
-        lead = lead.strip()
-        marks = tuple((a - stripped, b - stripped) for a, b in marks)
-        result.append(Snippet(lead, marks))
+        shift = start + stripped - (len(ELLIPSIS) if cut_before else 0)
+        body = (ELLIPSIS if cut_before else "") + lead.strip() + (ELLIPSIS.strip() if cut_after else "")
+        marks = _merge((a - shift, b - shift) for a, b in sorted(spans))
+        result.append(Snippet(body, marks))
     return tuple(result)
 
 
-def _sentence(text: str, bounds: tuple[list[int], list[int]], start: int, end: int) -> tuple[int, int]:
-    """The sentence around [start, end), at most about SNIPPET_CHARS long, cut at word boundaries."""
+def _sentence(
+    text: str, bounds: tuple[list[int], list[int]], start: int, end: int
+) -> tuple[int, int, bool, bool]:
+    """The sentence around [start, end), at most about SNIPPET_CHARS long, cut at word boundaries;
+    with whether it was cut before and after."""
     starts, stops = bounds
     index = bisect.bisect_right(starts, start) - 1
     left = starts[index] if index >= 0 else 0
     after = bisect.bisect_left(stops, end)
     right = stops[after] if after < len(stops) else len(text)
     room = max(0, SNIPPET_CHARS - (end - start)) // 2
+    cut_before = cut_after = False
     if start - left > room:
-        left = text.rfind(" ", left, start - room) + 1 or start - room
+        left, cut_before = text.rfind(" ", left, start - room) + 1 or start - room, True
     if right - end > room:
         cut = text.find(" ", end + room, right)
-        right = cut if cut != -1 else right
-    return left, right
+        right, cut_after = (cut, True) if cut != -1 else (right, False)
+    return left, right, cut_before, cut_after
 
 
 def _sentences(text: str) -> tuple[list[int], list[int]]:

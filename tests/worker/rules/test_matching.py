@@ -111,3 +111,14 @@ def test_explain_names_the_first_clause_that_failed() -> None:
     (explanation,) = rule_set.explain(_article("A drone crossed near Tanf."))
     assert explanation.hit is None
     assert explanation.failed == "jet OR warplane"
+
+
+def test_a_long_sentence_is_cut_around_the_mention_and_says_so() -> None:
+    text = "Officials said " + "that the talks went on " * 30 + "until a US airstrike hit the convoy " + \
+        "and the talks went on " * 30 + "until dawn."
+    (hit,) = [h for h in EXAMPLE.match(_article(text)) if h.rule == "airstrikes"]
+    (snippet,) = hit.snippets
+    assert snippet.text.startswith("… ") and snippet.text.endswith("…")
+    assert len(snippet.text) <= 320
+    (start, end), = snippet.marks
+    assert snippet.text[start:end] == "airstrike"
