@@ -1,11 +1,13 @@
 """Finding every term of a rule set in an article in one pass: an Aho-Corasick automaton over folded text.
 
 Each term is compiled into its surface spellings once per rule-set version: case and diacritics folded,
-every inflection the lemma dictionary knows ("strike" -> strikes, striking, struck), and for phrases and
+every inflection the English lemma dictionary knows ("strike" -> strikes, striking, struck), and for phrases and
 compounds the hyphen, space or nothing between parts ("air strike", "air-strike", "airstrike"). The
 article is folded to a same-length string (offsets stay valid) and scanned by one automaton (pyahocorasick,
-C code); word boundaries are checked on each hit (pyahocorasick has none, #95). Only capitalised words go
-through the transliteration-aware name matching (`text.skeleton`), which no automaton can express.
+C code). pyahocorasick knows no word boundaries (#95): text and terms both have every non-alphanumeric
+character turned into a space and terms are stored between spaces, so every hit is a whole word. Only
+capitalised words go through the transliteration-aware name matching (`text.skeleton`), which no
+automaton can express.
 """
 
 from __future__ import annotations
