@@ -21,7 +21,16 @@ from sqlmodel import Session, col, select
 
 from alerts import Channel
 from alerts.message import AlertMessage, SourceRef
-from alerts.outbox import claim, defer, due_alert_ids, mark_failed, mark_retry, mark_sent
+from alerts.outbox import (
+    claim,
+    defer,
+    due_alert_ids,
+    held_alert_ids,
+    held_back,
+    mark_failed,
+    mark_retry,
+    mark_sent,
+)
 from storage.db import session_scope
 from storage.models import Alert, Hit, StoredArticle, utcnow
 from worker.backoff import backoff_seconds
@@ -56,8 +65,8 @@ def period_end(created: datetime, mode: str) -> datetime:
 
 
 def deliver(alert_id: int, *, settings: Settings, channels: Mapping[str, Channel]) -> Delivery:
-    """Try to deliver one alert, together with the other alerts already due on its channel: all of them for
-    a digest channel, those of the same rule otherwise (a quiet window's backlog, or the queue after an outage).
+    """Try to deliver one alert, together with the others due on its channel: all of them for a digest
+    channel; for an alert a rule's quiet window held back, the others it held back too.
 
     Safe to call twice or from two workers: only one claim on a row wins.
     """
@@ -76,11 +85,14 @@ def deliver(alert_id: int, *, settings: Settings, channels: Mapping[str, Channel
             if utcnow() < due_at:
                 defer(session, alert_id, at=due_at)
                 return Delivery(alert_id, "deferred", retry_in=(due_at - utcnow()).total_seconds())
-        if channel is not None:
-            rule = None if channel.mode in DIGEST_PERIODS else alert.rule
-            others = (claim(session, other) for other in due_alert_ids(session, channel=alert.channel, rule=rule)
-                      if other != alert_id)
-            batch += [other for other in others if other is not None]
+        if channel is not None and channel.mode in DIGEST_PERIODS:
+            others = due_alert_ids(session, channel=alert.channel)
+        elif channel is not None and held_back(alert):
+            others = held_alert_ids(session, channel=alert.channel, rule=alert.rule)
+        else:
+            others = []
+        claimed = (claim(session, other) for other in others if other != alert_id)
+        batch += [other for other in claimed if other is not None]
         messages = [build_message(session, row) for row in batch]
         attempts = {row.id: row.attempts for row in batch if row.id is not None}
     ids = tuple(attempts)

@@ -101,12 +101,7 @@ def _finish(session: Session, alert_id: int, **values: object) -> None:
 
 
 def due_alert_ids(
-    session: Session,
-    now: datetime | None = None,
-    *,
-    channel: str | None = None,
-    rule: str | None = None,
-    limit: int = 500,
+    session: Session, now: datetime | None = None, *, channel: str | None = None, limit: int = 500
 ) -> list[int]:
     """Rows a sender should try now (optionally of one channel): pending and due, or abandoned by a crash."""
     now = now or utcnow()
@@ -117,10 +112,22 @@ def due_alert_ids(
     ))
     if channel is not None:
         query = query.where(Alert.channel == channel)
-    if rule is not None:
-        query = query.where(Alert.rule == rule)
     query = query.order_by(col(Alert.id)).limit(limit)
     return [alert_id for alert_id in session.exec(query) if alert_id is not None]
+
+
+def held_back(alert: Alert) -> bool:
+    """Whether a rule's quiet window made this row wait (first attempt, due later than it was queued)."""
+    return (alert.attempts <= 1 and alert.created_at is not None and alert.next_attempt_at is not None
+            and alert.next_attempt_at - alert.created_at > timedelta(seconds=1))
+
+
+def held_alert_ids(session: Session, *, channel: str, rule: str, now: datetime | None = None) -> list[int]:
+    """Due rows of one rule and channel that a quiet window held back: they go out together."""
+    now = now or utcnow()
+    query = select(Alert).where(col(Alert.status) == "pending", Alert.channel == channel, Alert.rule == rule,
+                                col(Alert.next_attempt_at) <= now)
+    return [row.id for row in session.exec(query.order_by(col(Alert.id))) if row.id is not None and held_back(row)]
 
 
 def list_alerts(session: Session, *, status: str | None = None, limit: int = 100) -> list[Alert]:

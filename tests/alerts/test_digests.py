@@ -106,3 +106,18 @@ def test_a_quiet_window_holds_a_rules_next_alerts_until_it_has_passed(
                                   "[newswatch] digest: 2 alerts (airstrikes)"]
     with session_scope(runtime.settings.database_url) as session:
         assert {a.status for a in session.exec(select(Alert))} == {"sent"}
+
+
+def test_an_immediate_channel_sends_one_email_per_alert(
+    smtp_server: tuple[str, Mailbox], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url, mailbox = smtp_server
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.txt").write_text("Depot hit\n\nAn airstrike hit a weapons depot near the border on Monday.\n")
+    (inbox / "b.txt").write_text("Bridge down\n\nOfficials said an airstrike destroyed the only river bridge.\n")
+    runtime = _runtime(monkeypatch, NEWSWATCH_SMTP_URL=url, NEWSWATCH_EMAIL_FROM="nw@example.org",
+                       NEWSWATCH_EMAIL_TO="desk@example.org", NEWSWATCH_DEFAULT_CHANNELS="email")
+    list(scan(runtime, [str(inbox)]))
+    assert [d.outcome for d in deliver_due(runtime)] == ["sent", "sent"]
+    assert _subjects(mailbox) == ["[newswatch] airstrikes: Bridge down", "[newswatch] airstrikes: Depot hit"]
