@@ -175,7 +175,7 @@ class TermIndex:
         self._automaton = ahocorasick.Automaton()
         self._entries: dict[str, list[tuple[str, str]]] = defaultdict(list)  # spelling -> (kind, ident)
         self.entity_words: dict[str, list[tuple[str, str]]] = defaultdict(list)  # word key -> (list, member)
-        self.aliases: dict[str, list[Alias]] = defaultdict(list)  # first skeleton or "=form" -> aliases
+        self.aliases: dict[str, list[Alias]] = defaultdict(list)  # skeleton of the first word -> aliases
         self.surname_keys: set[str] = set()
 
     def add_word(self, key: str, text: str) -> None:
