@@ -52,6 +52,14 @@ class SlackStandIn:
         return Counter(rule for body in text for rule in SEED_RULES if rule in body)
 
 
+def _served_slack(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch,
+                  script: list[tuple[int, dict[str, str]]] | None = None) -> tuple[SlackStandIn, Runtime]:
+    """A Slack stand-in on the test HTTP server, and a runtime whose default channel posts to it."""
+    slack = SlackStandIn(script)
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(slack)
+    return slack, _slack_runtime(monkeypatch, httpserver.url_for("/hook"))
+
+
 def _slack_runtime(monkeypatch: pytest.MonkeyPatch, webhook: str) -> Runtime:
     monkeypatch.setenv("NEWSWATCH_DEFAULT_CHANNELS", "slack")
     monkeypatch.setenv("NEWSWATCH_SLACK_WEBHOOK_URL", webhook)
@@ -78,9 +86,7 @@ def _deliver_until(runtime: Runtime, done: Callable[[], bool], timeout: float = 
 def test_an_alert_survives_a_500_and_a_429_and_arrives_exactly_once(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slack = SlackStandIn([(500, {}), (429, {"Retry-After": "1"})])
-    httpserver.expect_request("/hook", method="POST").respond_with_handler(slack)
-    runtime = _slack_runtime(monkeypatch, httpserver.url_for("/hook"))
+    slack, runtime = _served_slack(httpserver, monkeypatch, [(500, {}), (429, {"Retry-After": "1"})])
 
     assert [s.error for s in scan(runtime, [str(SEED)])] == [None]
     first_round = deliver_due(runtime)
@@ -121,9 +127,7 @@ def test_an_alert_waits_out_a_webhook_that_is_down_and_arrives_once_it_is_back(
 def test_a_redelivered_or_concurrent_delivery_of_a_sent_alert_sends_nothing(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slack = SlackStandIn()
-    httpserver.expect_request("/hook", method="POST").respond_with_handler(slack)
-    runtime = _slack_runtime(monkeypatch, httpserver.url_for("/hook"))
+    slack, runtime = _served_slack(httpserver, monkeypatch)
     list(scan(runtime, [str(SEED)]))
     with session_scope(runtime.settings.database_url) as session:
         alert_ids = [a.id for a in session.exec(select(Alert)) if a.id is not None]
@@ -147,9 +151,7 @@ def _copy_of_tanf_story(site: str, lead: str) -> str:
 def test_the_same_story_from_three_feeds_gives_one_alert_per_rule_and_channel(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slack = SlackStandIn()
-    httpserver.expect_request("/hook", method="POST").respond_with_handler(slack)
-    runtime = _slack_runtime(monkeypatch, httpserver.url_for("/hook"))
+    slack, runtime = _served_slack(httpserver, monkeypatch)
     copies = {
         "wire": ("Wire Service", "A US airstrike on Tuesday hit a convoy"),
         "daily": ("The Daily Courier", "A US air strike on Tuesday struck a convoy"),
