@@ -8,30 +8,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from alerts.message import AlertMessage
-from alerts.render import render_text, subject
-from worker.errors import AlertError, ConfigError
+from pydantic import SecretStr
+
+from newswatch.alerts.errors import AlertError
+from newswatch.alerts.message import AlertMessage, subject
+from newswatch.alerts.render import render_text
+from newswatch.alerts.settings import ChannelSettings
+from newswatch.storage.errors import ConfigError
 
 
-@dataclass
+class AppriseSettings(ChannelSettings):
+    """One or more apprise URLs, comma or space separated (secrets: they carry tokens)."""
+
+    urls: SecretStr
+
+
 class AppriseChannel:
     """Notifies every URL of an apprise configuration with the plain-text alert."""
 
-    urls: str
-    name: str = "apprise"
-    mode: str = "immediate"
+    def __init__(self, name: str, settings: AppriseSettings) -> None:
+        import apprise  # slow to import; most processes never use it
 
-    def __post_init__(self) -> None:
-        import apprise
-
+        self.name = name
+        self.mode = settings.mode
         self._apprise = apprise.Apprise()
-        for url in re.split(r"[\s,]+", self.urls.strip()):
+        for url in re.split(r"[\s,]+", settings.urls.get_secret_value().strip()):
             if url and not self._apprise.add(url):
-                raise ConfigError(f"{self.name}: an apprise URL is not valid (scheme {url.split(':', 1)[0]!r})")
+                raise ConfigError(f"{name}: an apprise URL is not valid (scheme {url.split(':', 1)[0]!r})")
         if not len(self._apprise):
-            raise ConfigError(f"{self.name}: no apprise URL given")
+            raise ConfigError(f"{name}: no apprise URL given")
 
     def send(self, messages: Sequence[AlertMessage]) -> None:
         if not self._apprise.notify(title=subject(messages), body=render_text(messages)):

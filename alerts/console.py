@@ -4,29 +4,34 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TextIO
 
-from alerts.message import AlertMessage
+from newswatch.alerts.message import AlertMessage
+from newswatch.alerts.settings import ChannelSettings
 
 
-@dataclass
+class ConsoleSettings(ChannelSettings):
+    """The console has nothing to configure."""
+
+
 class ConsoleChannel:
     """Writes each alert to a stream (standard output unless told otherwise)."""
 
-    name: str = "console"
-    mode: str = "immediate"
-    stream: TextIO | None = None
+    def __init__(self, name: str = "console", settings: ConsoleSettings | None = None,
+                 stream: TextIO | None = None) -> None:
+        self.name = name
+        self.mode = (settings or ConsoleSettings()).mode
+        self.stream = stream
 
     def send(self, messages: Sequence[AlertMessage]) -> None:
         out = self.stream or sys.stdout
         for message in messages:
-            out.write(render_text(message))
+            out.write(console_block(message))
         out.flush()
 
 
-def render_text(message: AlertMessage) -> str:
-    """A plain-text alert block: rule, title, where, when, the marked snippets and other sources."""
+def console_block(message: AlertMessage) -> str:
+    """A plain-text alert block: rule, title, where, when, the marked excerpts and other sources."""
     lines = [f"[newswatch] {message.rule} ({message.severity}): {message.title}",
              f"  {message.url or message.source}"]
     if message.published:

@@ -16,12 +16,14 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from alerts import Channel
-from alerts.message import AlertMessage, SourceRef
-from alerts.outbox import (
+from newswatch.alerts.channels import Channel
+from newswatch.alerts.errors import AlertError
+from newswatch.alerts.message import AlertMessage, Excerpt, SourceRef
+from newswatch.alerts.outbox import (
     claim,
     defer,
     due_alert_ids,
@@ -31,12 +33,10 @@ from alerts.outbox import (
     mark_retry,
     mark_sent,
 )
-from storage.db import session_scope
-from storage.models import Alert, Hit, StoredArticle, utcnow
-from worker.backoff import backoff_seconds
-from worker.config import Settings
-from worker.errors import AlertError
-from worker.rules import Snippet
+from newswatch.storage.db import session_scope
+from newswatch.storage.models import Alert, Hit, StoredArticle, utcnow
+from newswatch.alerts.settings import DeliverySettings
+from newswatch.storage.backoff import backoff_seconds
 
 LOGGER = logging.getLogger(__name__)
 
@@ -56,6 +56,14 @@ class Delivery:
     batch: tuple[int, ...] = ()
     """Every row sent together with this one (a digest), this one included."""
 
+    def to_json(self) -> dict[str, Any]:
+        """For a task's result: the outcome travels back to whoever waits on it."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Delivery:
+        return cls(**{**data, "batch": tuple(data.get("batch", ()))})
+
 
 def period_end(created: datetime, mode: str) -> datetime:
     """The end of the digest period `created` falls in: the next full UTC hour or midnight."""
@@ -64,7 +72,7 @@ def period_end(created: datetime, mode: str) -> datetime:
     return epoch + ((created - epoch) // period + 1) * period
 
 
-def deliver(alert_id: int, *, settings: Settings, channels: Mapping[str, Channel]) -> Delivery:
+def deliver(alert_id: int, *, settings: DeliverySettings, channels: Mapping[str, Channel]) -> Delivery:
     """Try to deliver one alert, together with the others due on its channel: all of them for a digest
     channel; for an alert a rule's quiet window held back, the others it held back too.
 
@@ -93,7 +101,7 @@ def deliver(alert_id: int, *, settings: Settings, channels: Mapping[str, Channel
             others = []
         claimed = (claim(session, other) for other in others if other != alert_id)
         batch += [other for other in claimed if other is not None]
-        messages = [build_message(session, row) for row in batch]
+        messages = [alert_message(session, row) for row in batch]
         attempts = {row.id: row.attempts for row in batch if row.id is not None}
     ids = tuple(attempts)
     try:
@@ -109,7 +117,7 @@ def deliver(alert_id: int, *, settings: Settings, channels: Mapping[str, Channel
     return Delivery(alert_id, "sent", batch=ids)
 
 
-def _record_failure(settings: Settings, alert_id: int, attempts: int, exc: AlertError) -> Delivery:
+def _record_failure(settings: DeliverySettings, alert_id: int, attempts: int, exc: AlertError) -> Delivery:
     error = str(exc)
     with session_scope(settings.database_url) as session:
         if exc.permanent or attempts >= settings.alert_max_attempts:
@@ -124,15 +132,12 @@ def _record_failure(settings: Settings, alert_id: int, attempts: int, exc: Alert
     return Delivery(alert_id, "retry", retry_in=delay, error=error)
 
 
-def build_message(session: Session, alert: Alert) -> AlertMessage:
+def alert_message(session: Session, alert: Alert) -> AlertMessage:
     """The channel-neutral alert: rule, article, evidence, and the other sites that carried the story."""
     hit = session.get_one(Hit, alert.hit_id)
     article = session.get_one(StoredArticle, hit.article_id)
     evidence = hit.evidence
-    snippets = tuple(
-        Snippet(text=s["text"], marks=tuple((int(a), int(b)) for a, b in s.get("marks", ())))
-        for s in evidence.get("snippets", ())
-    )
+    snippets = tuple(Excerpt.from_dict(s) for s in evidence.get("snippets", ()))
     matched = tuple(dict.fromkeys(m["text"] for m in evidence.get("matches", ())))
     others: tuple[SourceRef, ...] = ()
     if article.story_id is not None:

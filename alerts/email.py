@@ -11,19 +11,21 @@ import hashlib
 import smtplib
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
-from alerts.message import AlertMessage
-from alerts.render import render_html, render_text, subject
-from worker.errors import AlertError, ConfigError
+from pydantic import Field, SecretStr, field_validator
+
+from newswatch.alerts.errors import AlertError
+from newswatch.alerts.message import AlertMessage, subject
+from newswatch.alerts.render import render_html, render_text
+from newswatch.alerts.settings import ChannelSettings
 
 SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 
 
-def build_message(messages: Sequence[AlertMessage], *, sender: str, to: Sequence[str]) -> EmailMessage:
+def email_message(messages: Sequence[AlertMessage], *, sender: str, to: Sequence[str]) -> EmailMessage:
     """The multipart email for one alert or a digest, with a Message-ID derived from the alert keys."""
     email = EmailMessage()
     email["Subject"] = subject(messages)
@@ -39,32 +41,41 @@ def build_message(messages: Sequence[AlertMessage], *, sender: str, to: Sequence
     return email
 
 
-@dataclass
+class EmailSettings(ChannelSettings):
+    """An SMTP server (its URL holds the password), a sender and at least one recipient."""
+
+    url: SecretStr
+    sender: str
+    to: list[str] = Field(min_length=1)
+    timeout: float = 20.0
+
+    @field_validator("url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr) -> SecretStr:
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in SCHEMES or not parts.hostname:
+            raise ValueError("the SMTP URL must look like smtp://host, smtp+starttls://host or smtps://host")
+        return value
+
+
 class EmailChannel:
     """Sends through one SMTP server; the URL (with its password) never appears in errors."""
 
-    url: str
-    sender: str | None = None
-    to: list[str] = field(default_factory=list)
-    name: str = "email"
-    mode: str = "immediate"
-    timeout: float = 20.0
-
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.url)
-        if parts.scheme not in SCHEMES or not parts.hostname:
-            raise ConfigError(f"{self.name}: the SMTP URL must look like smtp://host, smtp+starttls:// or smtps://")
-        if not self.sender or not self.to:
-            raise ConfigError(f"{self.name}: set NEWSWATCH_EMAIL_FROM and NEWSWATCH_EMAIL_TO")
+    def __init__(self, name: str, settings: EmailSettings) -> None:
+        self.name = name
+        self.mode = settings.mode
+        self.sender = settings.sender
+        self.to = list(settings.to)
+        self.timeout = settings.timeout
+        parts = urlsplit(settings.url.get_secret_value())
         self._scheme = parts.scheme
-        self._host = parts.hostname
+        self._host = parts.hostname or ""
         self._port = parts.port or SCHEMES[parts.scheme]
         self._user = unquote(parts.username) if parts.username else None
         self._password = unquote(parts.password) if parts.password else None
 
     def send(self, messages: Sequence[AlertMessage]) -> None:
-        assert self.sender is not None
-        email = build_message(messages, sender=self.sender, to=self.to)
+        email = email_message(messages, sender=self.sender, to=self.to)
         try:
             with self._connect() as smtp:
                 if self._user:

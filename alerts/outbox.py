@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from storage.db import insert_ignore
-from storage.models import Alert, utcnow
+from newswatch.storage.db import insert_ignore
+from newswatch.storage.models import Alert, utcnow
 
 LEASE = timedelta(minutes=5)
 """How long a claimed row stays with its sender before another may take it over."""

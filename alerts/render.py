@@ -12,24 +12,18 @@ from itertools import groupby
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from alerts.message import AlertMessage
-from worker.rules import Snippet
+from newswatch.alerts.message import AlertMessage, Excerpt
 
 
-def highlight(snippet: Snippet) -> Markup:
-    """A snippet as HTML with each mention in <mark>, every piece escaped."""
-    out, last = [], 0
-    for start, end in snippet.marks:
-        out += [escape(snippet.text[last:start]), Markup("<mark>"), escape(snippet.text[start:end]),
-                Markup("</mark>")]
-        last = end
-    out.append(escape(snippet.text[last:]))
-    return Markup("").join(out)
+def highlight(excerpt: Excerpt) -> Markup:
+    """An excerpt as HTML with each mention in <mark>, every piece escaped."""
+    return Markup("").join(Markup("<mark>%s</mark>") % piece if mark else escape(piece)
+                           for piece, mark in excerpt.pieces())
 
 
-_HTML = Environment(loader=PackageLoader("alerts", "templates"), autoescape=select_autoescape(["html", "j2"]))
+_HTML = Environment(loader=PackageLoader("newswatch.alerts", "templates"), autoescape=select_autoescape(["html", "j2"]))
 _HTML.filters["highlight"] = highlight
-_TEXT = Environment(loader=PackageLoader("alerts", "templates"), autoescape=False, keep_trailing_newline=True)
+_TEXT = Environment(loader=PackageLoader("newswatch.alerts", "templates"), autoescape=False, keep_trailing_newline=True)
 
 
 def ordered(messages: Sequence[AlertMessage]) -> list[AlertMessage]:
@@ -37,18 +31,11 @@ def ordered(messages: Sequence[AlertMessage]) -> list[AlertMessage]:
     return [m for _, group in groupby(sorted(messages, key=lambda m: m.rule), key=lambda m: m.rule) for m in group]
 
 
-def subject(messages: Sequence[AlertMessage]) -> str:
-    """`[newswatch] airstrikes: <title>` for one alert, `[newswatch] digest: N alerts (rules)` for several."""
-    if len(messages) == 1:
-        title = " ".join(messages[0].title.split())
-        return f"[newswatch] {messages[0].rule}: {title}"[:250]
-    rules = ", ".join(sorted({m.rule for m in messages}))
-    return f"[newswatch] digest: {len(messages)} alerts ({rules})"[:250]
-
-
 def render_html(messages: Sequence[AlertMessage]) -> str:
+    """The HTML body of an alert or a digest (email)."""
     return _HTML.get_template("alert.html.j2").render(messages=ordered(messages))
 
 
 def render_text(messages: Sequence[AlertMessage]) -> str:
+    """The plain-text body of an alert or a digest (email, apprise)."""
     return _TEXT.get_template("alert.txt.j2").render(messages=ordered(messages))

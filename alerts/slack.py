@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
-from slack_sdk.webhook import WebhookClient
+from pydantic import SecretStr
 
-from alerts.message import AlertMessage
-from worker.errors import AlertError
+from newswatch.alerts.errors import AlertError
+from newswatch.alerts.message import AlertMessage, Excerpt
+from newswatch.alerts.settings import ChannelSettings
 
 LOGGER = logging.getLogger(__name__)
 
@@ -39,13 +39,8 @@ def _link(url: str | None, label: str) -> str:
     return f"<{escape(url)}|{escape(label).replace('|', '¦')}>"
 
 
-def _marked(snippet: Any) -> str:
-    out, last = [], 0
-    for start, end in snippet.marks:
-        out += [escape(snippet.text[last:start]), "*", escape(snippet.text[start:end]), "*"]
-        last = end
-    out.append(escape(snippet.text[last:]))
-    return "".join(out)
+def _marked(excerpt: Excerpt) -> str:
+    return "".join(f"*{escape(piece)}*" if mark else escape(piece) for piece, mark in excerpt.pieces())
 
 
 def alert_blocks(message: AlertMessage) -> list[dict[str, Any]]:
@@ -83,14 +78,21 @@ def digest_blocks(messages: Sequence[AlertMessage]) -> list[dict[str, Any]]:
     return blocks
 
 
-@dataclass
+class SlackSettings(ChannelSettings):
+    """An incoming webhook URL (a secret)."""
+
+    url: SecretStr
+    timeout: int = 10
+
+
 class SlackChannel:
     """Posts to one incoming webhook; the URL is a secret and never appears in errors or logs."""
 
-    url: str
-    name: str = "slack"
-    mode: str = "immediate"
-    timeout: int = 10
+    def __init__(self, name: str, settings: SlackSettings) -> None:
+        self.name = name
+        self.mode = settings.mode
+        self._url = settings.url.get_secret_value()
+        self._timeout = settings.timeout
 
     def send(self, messages: Sequence[AlertMessage]) -> None:
         if len(messages) == 1:
@@ -98,7 +100,9 @@ class SlackChannel:
         else:
             blocks, text = digest_blocks(messages), f"newswatch digest: {len(messages)} alerts"
         # No retry handlers: slack_sdk's connection-error retry can post twice; delivery retries instead.
-        client = WebhookClient(self.url, timeout=self.timeout)
+        from slack_sdk.webhook import WebhookClient  # slow to import; most processes never send to Slack
+
+        client = WebhookClient(self._url, timeout=self._timeout)
         try:
             response = client.send(text=_cut(text, TEXT_LIMIT), blocks=blocks[:BLOCK_LIMIT])
         except OSError as exc:

@@ -11,13 +11,15 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
-from alerts.message import AlertMessage
-from worker.errors import AlertError
+from newswatch.alerts.errors import AlertError
+from newswatch.alerts.message import AlertMessage
+from newswatch.alerts.settings import ChannelSettings
 
 
 def payload(messages: Sequence[AlertMessage]) -> dict[str, Any]:
@@ -36,15 +38,23 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-@dataclass
+class WebhookSettings(ChannelSettings):
+    """The receiver's URL and the shared signing secret (both secrets)."""
+
+    url: SecretStr
+    secret: SecretStr | None = None
+    timeout: float = 10.0
+
+
 class WebhookChannel:
     """POSTs signed JSON to one URL (a secret: never in errors)."""
 
-    url: str
-    secret: str | None = None
-    name: str = "webhook"
-    mode: str = "immediate"
-    timeout: float = 10.0
+    def __init__(self, name: str, settings: WebhookSettings) -> None:
+        self.name = name
+        self.mode = settings.mode
+        self.url = settings.url.get_secret_value()
+        self.secret = settings.secret.get_secret_value() if settings.secret else None
+        self.timeout = settings.timeout
 
     def send(self, messages: Sequence[AlertMessage]) -> None:
         body = json.dumps(payload(messages), ensure_ascii=False).encode("utf-8")

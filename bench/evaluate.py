@@ -2,7 +2,7 @@
 
     python bench/evaluate.py --corpus ../shared/corpus
 
-1. Extraction: `worker.extract.extract_page` over `html/scrapinghub-aeb` (181 news and blog pages with
+1. Extraction: `newswatch.worker.ingest.extract.extract_page` over `html/scrapinghub-aeb` (181 news and blog pages with
    human-checked article bodies): mean and median token F1, and pages per second.
 2. Boilerplate traps: pages from `html/traps` whose conflict words stand only in sidebars and teasers must not
    hit the example `airstrikes` rule; the one with air strikes in its body must.
@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from worker.errors import ExtractionError  # noqa: E402
-from worker.extract import extract_page  # noqa: E402
-from worker.rules import load_rules  # noqa: E402
+from newswatch.worker.errors import ExtractionError  # noqa: E402
+from newswatch.worker.ingest.extract import extract_page  # noqa: E402
+from newswatch.worker.rules import load_rules  # noqa: E402
 
 TRAPS = {  # page -> whether its article text is about air or drone strikes
     "kulu-media.com.meta-outage.html": False,

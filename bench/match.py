@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from worker.extract import extract_file  # noqa: E402
-from worker.rules import RuleSet, parse_rules  # noqa: E402
+from newswatch.worker.ingest.extract import extract_file  # noqa: E402
+from newswatch.worker.rules import RuleSet, parse_rules  # noqa: E402
 
 SIZES = (100, 1_000, 10_000)
 NEWS_WORDS = ["border", "crossing", "militia", "convoy", "drone", "strike", "rocket", "artillery", "garrison",

@@ -7,33 +7,20 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from storage.db import insert_ignore
-from storage.models import StoredArticle, StoryBand, utcnow
-from worker.article import Article
+from newswatch.storage.db import insert_ignore
+from newswatch.storage.models import StoredArticle, StoryBand, utcnow
 
 
-def store_article(
-    session: Session,
-    article: Article,
-    *,
-    url_key: str | None,
-    content_hash: str,
-    feed_id: int | None = None,
-    fingerprint: bytes | None = None,
-) -> tuple[StoredArticle, bool]:
-    """Insert the article unless its URL key or content hash is already stored; returns (row, new)."""
-    new_id = insert_ignore(session, StoredArticle, {
-        "fingerprint": fingerprint,
-        "url_key": url_key, "content_hash": content_hash, "url": article.url, "source": article.source,
-        "title": article.title, "text": article.text, "author": article.author,
-        "published_at": article.published, "site_name": article.site_name, "language": article.language,
-        "domain": article.domain, "feed_id": feed_id, "fetched_at": utcnow(),
-    })
+def store_article(session: Session, article: StoredArticle) -> tuple[StoredArticle, bool]:
+    """Insert the row unless its URL key or content hash is stored already; returns (stored row, new)."""
+    values = article.model_dump(exclude={"id"})
+    values["fetched_at"] = values.get("fetched_at") or utcnow()
+    new_id = insert_ignore(session, StoredArticle, values)
     if new_id is not None:
         return session.get_one(StoredArticle, new_id), True
-    existing = find_article(session, url_key=url_key, content_hash=content_hash)
+    existing = find_article(session, url_key=article.url_key, content_hash=article.content_hash)
     if existing is None:  # pragma: no cover - a conflict implies a row; guard against a concurrent delete
-        raise LookupError(f"storage: article vanished after a conflict: {url_key or content_hash}")
+        raise LookupError(f"storage: article vanished after a conflict: {article.url_key or article.content_hash}")
     return existing, False
 
 
@@ -74,11 +61,3 @@ def known_url_keys(session: Session, url_keys: Iterable[str]) -> set[str]:
         return set()
     query = select(StoredArticle.url_key).where(col(StoredArticle.url_key).in_(keys))
     return {key for key in session.exec(query) if key is not None}
-
-
-def as_article(row: StoredArticle) -> Article:
-    """A stored row back as the plain `Article` the rule engine reads (for backtests and re-matching)."""
-    return Article(
-        source=row.source, title=row.title, text=row.text, url=row.url, author=row.author,
-        published=row.published_at, site_name=row.site_name, language=row.language, domain=row.domain,
-    )

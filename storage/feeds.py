@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from storage.db import insert_ignore
-from storage.models import Feed, utcnow
+from newswatch.storage.db import insert_ignore
+from newswatch.storage.models import Feed, utcnow
 
 
 def add_feed(session: Session, url: str, *, interval_seconds: int, title: str | None = None) -> tuple[Feed, bool]:

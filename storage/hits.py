@@ -6,18 +6,15 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from storage.db import insert_ignore
-from storage.models import Hit, StoredArticle, utcnow
-from worker.rules import RuleHit
+from newswatch.storage.db import insert_ignore
+from newswatch.storage.models import Hit, StoredArticle, utcnow
 
 
-def store_hit(session: Session, article_id: int, hit: RuleHit) -> int | None:
+def store_hit(session: Session, hit: Hit) -> int | None:
     """Insert the hit; its id when new, None when this rule already hit this article."""
-    return insert_ignore(session, Hit, {
-        "article_id": article_id, "rule": hit.rule, "severity": hit.severity,
-        "rules_version": hit.rules_version, "score": hit.score, "snippet": hit.snippet,
-        "evidence": hit.to_dict(), "created_at": utcnow(),
-    })
+    values = hit.model_dump(exclude={"id"})
+    values["created_at"] = values.get("created_at") or utcnow()
+    return insert_ignore(session, Hit, values)
 
 
 def query_hits(

@@ -1,4 +1,10 @@
-"""Schema migrations with Alembic, run in-process so every entry point brings the database up to date."""
+"""Schema migrations with Alembic, run in-process, one process at a time.
+
+Commands that store migrate on start, so several processes (a compose stack's worker, beat and api) may
+upgrade a fresh database at once. Each upgrade runs in one transaction that first takes a lock: a
+PostgreSQL transaction-level advisory lock, or SQLite's write lock (`BEGIN IMMEDIATE`, see storage.db).
+The second process waits, then finds the schema current and does nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 
-from storage.db import get_engine
+from newswatch.storage.db import get_engine
 
 LOGGER = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x6E657773  # "news": the advisory lock key every newswatch upgrade takes
 
 
 def alembic_config(url: str) -> Config:
@@ -24,9 +32,11 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Apply every pending migration to the database at `url`."""
+    """Apply every pending migration to the database at `url`, under the migration lock."""
     config = alembic_config(url)
     with get_engine(url).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

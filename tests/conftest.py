@@ -9,19 +9,24 @@ Redis database number is flushed before and after use.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
-from storage.db import dispose_engines, normalise_url
-from worker.runtime import reset_runtime
+from newswatch.storage.db import dispose_engines, normalise_url, session_scope
+from newswatch.worker.runtime import reset_runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt"
@@ -52,19 +57,28 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'newswatch.db'}"
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database on the machine's server, dropped afterwards."""
+@contextmanager
+def fresh_postgres() -> Iterator[str]:
+    """A new PostgreSQL database on the machine's server, dropped on exit."""
     name = f"newswatch_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     base, _, _ = POSTGRES_URL.rpartition("/")
-    yield f"{base}/{name}"
-    dispose_engines()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield f"{base}/{name}"
+    finally:
+        dispose_engines()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database on the machine's server, dropped afterwards."""
+    with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -88,19 +102,43 @@ def redis_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     client.close()
 
 
-@pytest.fixture
-def celery_worker_process(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A real `newswatch worker` process (prefork, two children) on the test broker and database."""
-    log = (tmp_path / "worker.log").open("wb")
-    env = {**os.environ, "NEWSWATCH_DATABASE_URL": database_url, "NEWSWATCH_BROKER_URL": redis_url}
+@dataclass
+class WorkerStack:
+    """A real `newswatch worker` process (prefork, two children) on its own database and the test Redis."""
+
+    database_url: str
+    redis_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment of a `newswatch` command run against this stack."""
+        return {**os.environ, "NEWSWATCH_DATABASE_URL": self.database_url, "NEWSWATCH_BROKER_URL": self.redis_url,
+                **extra}
+
+    def children(self) -> list[int]:
+        """The worker's prefork children (processes this test session started, through the worker)."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
+
+
+@contextmanager
+def worker_stack(database_url: str, log_dir: Path) -> Iterator[WorkerStack]:
+    """Start a worker on `database_url` and the test Redis database; stop it (by its pid) on exit."""
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    log_path = log_dir / "worker.log"
+    log = log_path.open("wb")
+    env = {**os.environ, "NEWSWATCH_DATABASE_URL": database_url, "NEWSWATCH_BROKER_URL": REDIS_URL,
+           "NEWSWATCH_RULES": str(SEED_RULES)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "worker", "worker", "-c", "2", "--without-mingle", "--without-gossip",
+        [sys.executable, "-m", "newswatch.worker", "worker", "-c", "2", "--without-mingle", "--without-gossip",
          "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=log_dir,
     )
     try:
-        _wait_for_worker(redis_url, process, tmp_path / "worker.log")
-        yield process
+        _wait_for_worker(REDIS_URL, process, log_path)
+        yield WorkerStack(database_url, REDIS_URL, process, log_path)
     finally:
         process.terminate()
         try:
@@ -108,13 +146,42 @@ def celery_worker_process(database_url: str, redis_url: str, tmp_path: Path) -> 
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+        client.flushdb()
+        client.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerStack]:
+    """One worker per backend for a whole test module (starting one costs seconds); see `stack`."""
+    folder = tmp_path_factory.mktemp(f"stack-{request.param}")
+    with ExitStack() as stack:
+        url = (f"sqlite:///{folder / 'newswatch.db'}" if request.param == "sqlite"
+               else stack.enter_context(fresh_postgres()))
+        from newswatch.storage.schema import upgrade
+
+        upgrade(url)
+        yield stack.enter_context(worker_stack(url, folder))
+
+
+@pytest.fixture
+def stack(shared_stack: WorkerStack, monkeypatch: pytest.MonkeyPatch) -> WorkerStack:
+    """The module's worker stack with every table emptied: each test starts from an empty database."""
+    from newswatch.storage.models import metadata
+
+    with session_scope(shared_stack.database_url) as session:
+        for table in reversed(metadata.sorted_tables):
+            session.execute(table.delete())
+    monkeypatch.setenv("NEWSWATCH_DATABASE_URL", shared_stack.database_url)
+    monkeypatch.setenv("NEWSWATCH_BROKER_URL", shared_stack.redis_url)
+    reset_runtime()
+    return shared_stack
 
 
 def _wait_for_worker(redis_url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30.0) -> None:
-    from worker.celery_app import app
+    from newswatch.worker.celery_app import create_app
+    from newswatch.worker.config import Settings
 
-    app.conf.broker_url = redis_url
-    app.conf.result_backend = redis_url
+    app = create_app(Settings(broker_url=redis_url))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -122,3 +189,52 @@ def _wait_for_worker(redis_url: str, process: subprocess.Popen[bytes], log: Path
         if app.control.ping(timeout=0.5):
             return
     raise RuntimeError(f"worker did not answer a ping within {timeout}s:\n{log.read_text()}")
+
+
+class _LoopbackSMTP(Controller):
+    """aiosmtpd on the port the OS gave it when binding (port 0), read back from its socket."""
+
+    def _trigger_server(self) -> None:
+        assert self.server is not None
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+@dataclass
+class Mailbox:
+    """What the SMTP server received; recipients in `refuse` are rejected with 550."""
+
+    messages: list[bytes] = field(default_factory=list)
+    envelopes: list[Any] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.content)
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[str, Mailbox]]:
+    """A real SMTP server on 127.0.0.1; yields its smtp:// URL and its mailbox."""
+    mailbox = Mailbox()
+    controller = _LoopbackSMTP(mailbox, hostname="127.0.0.1", port=0)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{controller.port}", mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port bound by this test and not listening: connections to it are refused."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield int(holder.getsockname()[1])

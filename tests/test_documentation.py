@@ -1,4 +1,4 @@
-"""The README documents every setting and every kind of alert channel a user can configure."""
+"""The README documents every setting, every kind of alert channel and every channel variable."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from alerts import CHANNEL_KINDS
-from worker.config import Settings
+from newswatch.alerts.channels import CHANNEL_KINDS
+from newswatch.worker.config import Settings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -20,3 +20,8 @@ def test_every_setting_is_documented(name: str) -> None:
 @pytest.mark.parametrize("kind", sorted(CHANNEL_KINDS))
 def test_every_channel_kind_is_documented(kind: str) -> None:
     assert f"`{kind}`" in README
+
+
+@pytest.mark.parametrize("variable", sorted({v for kind in CHANNEL_KINDS.values() for v in kind.env.values()}))
+def test_every_channel_variable_is_documented(variable: str) -> None:
+    assert f"`{variable}`" in README

@@ -1,5 +1,5 @@
-"""`python -m worker` is the `newswatch` command."""
+"""`python -m newswatch.worker` is the `newswatch` command."""
 
-from worker.cli import main
+from newswatch.worker.cli import main
 
 main()

@@ -1,8 +1,10 @@
-"""The Celery application: Redis broker, three queues, and the settings that keep tasks from being lost.
+"""The Celery application, built from settings when first asked for: Redis broker, three queues, and the
+settings that keep tasks from being lost.
 
 Queues: `poll` (I/O-bound feed polling; a threads pool is fine), `extract` (page fetch + trafilatura, which
 is not thread-safe: run it in prefork processes), `alerts` (delivery). Beat uses celery-redbeat so two
-beat processes never schedule everything twice.
+beat processes never schedule everything twice. Tasks (worker.tasks) are `shared_task`s: they run on
+whichever app the process built, and callers send them by name (`app.send_task`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_init
 
-from storage.db import dispose_engines
-from worker.config import Settings, get_settings
+from newswatch.storage.db import dispose_engines
+from newswatch.storage.errors import ConfigError
+from newswatch.worker.config import Settings
 
 QUEUES = ("poll", "extract", "alerts")
 
@@ -25,8 +28,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 
 def create_app(settings: Settings) -> Celery:
     """A Celery app for `settings.broker_url` (results on the same Redis, for `run --once` to wait on)."""
-    broker = settings.broker_url or "redis://127.0.0.1:6379/0"
-    app = Celery("newswatch", broker=broker, backend=broker, include=["worker.tasks"])
+    broker = settings.broker_url
+    if not broker:
+        raise ConfigError("config: NEWSWATCH_BROKER_URL is not set (e.g. redis://127.0.0.1:6379/0)")
+    app = Celery("newswatch", broker=broker, backend=broker, include=["newswatch.worker.tasks"], set_as_current=True)
     # Redis redelivers unacked messages after the visibility timeout; every countdown, retry and time
     # limit must stay well under it or the task runs twice (celery#5935).
     transport = {"visibility_timeout": settings.visibility_timeout}
@@ -60,6 +65,7 @@ def create_app(settings: Settings) -> Celery:
         redbeat_key_prefix="newswatch:redbeat:",
         redbeat_lock_timeout=90,
     )
+    app.set_default()
     return app
 
 
@@ -67,6 +73,3 @@ def create_app(settings: Settings) -> Celery:
 def _fresh_engines_after_fork(**_: Any) -> None:
     # A forked child must not reuse the parent's database connections.
     dispose_engines()
-
-
-app = create_app(get_settings())

@@ -1,4 +1,10 @@
-"""All settings in one typed place, read from `NEWSWATCH_*` environment variables (secrets included)."""
+"""All settings of the worker in one typed place, read from `NEWSWATCH_*` environment variables.
+
+Read once per process (`get_settings()`) and passed down. Channel settings (SMTP, Slack, webhook,
+apprise) belong to their channel kinds in `alerts.channels`; storage and alerts take plain values, so
+this is the one place that knows the environment. Relative paths are resolved against the directory the
+command runs in, and `newswatch config` shows them resolved.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +12,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from newswatch.storage.errors import ConfigError
 
 CommaList = Annotated[list[str], NoDecode]
 """A list written in the environment as `a,b,c`."""
 
 
 class Settings(BaseSettings):
-    """Read once per process with `get_settings()` and passed down; secrets stay `SecretStr`."""
+    """Every worker setting; `newswatch config` prints them (with the channels') as they take effect."""
 
     model_config = SettingsConfigDict(env_prefix="NEWSWATCH_", extra="ignore")
 
     database_url: str = "sqlite:///newswatch.db"
+    """SQLAlchemy URL; a relative SQLite path is made absolute against the working directory."""
     broker_url: str | None = None
     """Redis URL; without it everything runs embedded in one process."""
     rules: Path = Path("seeds/rules.yaml")
@@ -35,17 +44,16 @@ class Settings(BaseSettings):
     """Seconds between two polls of a feed added without `--interval`."""
     fetch_pages: bool = True
     """Fetch each entry's page; off, the feed entry's own title and summary are the article."""
+    retry_attempts: int = 3
+    """Tries of a feed poll or a page fetch that fails with a timeout or a 5xx, in both runners."""
+    retry_base: float = 10.0
+    """Seconds before the second try; doubling (with jitter) for each later one."""
 
-    # Alerts. Channels are built from these; see alerts/.
-    default_channels: CommaList = Field(default_factory=lambda: ["console"])
+    # Alerts.
+    default_channels: CommaList | None = None
+    """Channels for rules without an `alert:` list; unset: the console and every channel set up in the
+    environment."""
     channels_file: Path | None = None
-    smtp_url: SecretStr | None = None
-    email_from: str | None = None
-    email_to: CommaList = Field(default_factory=list)
-    slack_webhook_url: SecretStr | None = None
-    webhook_url: SecretStr | None = None
-    webhook_secret: SecretStr | None = None
-    apprise_urls: SecretStr | None = None
     alert_max_attempts: int = 12
     alert_retry_base: float = 10.0
     """Seconds before the first retry of a failed alert; doubles each attempt (with jitter) up to 15 minutes."""
@@ -55,15 +63,63 @@ class Settings(BaseSettings):
     task_time_limit: int = 180
     visibility_timeout: int = 3600
 
-    @field_validator("default_channels", "email_to", mode="before")
+    @field_validator("default_channels", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
+            return [part.strip() for part in value.split(",") if part.strip()] or None
         return value
+
+    @field_validator("rules", "channels_file")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().absolute() if value is not None else None
+
+    @field_validator("database_url")
+    @classmethod
+    def _absolute_sqlite(cls, value: str) -> str:
+        prefix = "sqlite:///"
+        path = value[len(prefix):] if value.startswith(prefix) else None
+        if not path or path.startswith("/") or path.startswith(":memory:") or path.startswith("file:"):
+            return value
+        return prefix + str(Path(path).expanduser().absolute())
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value is a `ConfigError` naming its variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        variable = "NEWSWATCH_" + "_".join(str(part) for part in error["loc"][:1]).upper()
+        raise ConfigError(f"config: {variable}: {error['msg']} (got {error.get('input')!r})") from None
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read from the environment on first use."""
-    return Settings()
+    return load_settings()
+
+
+SECRET_MASK = "**********"
+
+
+def masked_url(url: str) -> str:
+    """A URL with its password replaced, safe to print."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:{SECRET_MASK}@{host}" if ":" in credentials else url
+
+
+def effective_settings(settings: Settings) -> dict[str, object]:
+    """Every setting as it takes effect, by environment variable, with passwords masked."""
+    shown: dict[str, object] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if name in ("database_url", "broker_url") and isinstance(value, str):
+            value = masked_url(value)
+        shown[f"NEWSWATCH_{name.upper()}"] = str(value) if isinstance(value, Path) else value
+    return shown

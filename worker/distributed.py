@@ -1,7 +1,8 @@
-"""One polling round sent to the Celery workers, waited on until every article and alert is processed.
+"""One polling round sent to the Celery workers, followed until every article and alert is processed.
 
-`newswatch run --once` with a broker uses this: the work itself happens in worker.tasks, this only sends
-the polls and follows the tasks each one spawned.
+`newswatch run --once` with a broker uses this: the work happens in worker.tasks; this sends a poll per
+feed and follows the tasks each one spawned, collecting the same report the embedded runner builds. Work
+not finished by the deadline is listed as pending, not dropped from the report.
 """
 
 from __future__ import annotations
@@ -9,47 +10,67 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from celery.exceptions import TimeoutError as CeleryTimeout
 from celery.result import AsyncResult
 
-from storage.db import session_scope
-from storage.feeds import list_feeds
-from worker.embedded import RoundReport
-from worker.runtime import Runtime
+from newswatch.storage.db import session_scope
+from newswatch.storage.feeds import list_feeds
+from newswatch.alerts.delivery import Delivery
+from newswatch.worker.report import ArticleSummary, PollSummary, RoundReport
+from newswatch.worker.runtime import Runtime
 
 
 def run_round_on_workers(runtime: Runtime, *, timeout: float) -> RoundReport:
     """Send a poll for every enabled feed and wait for the polls, their entries and their alerts."""
-    from worker import tasks
-
+    app = runtime.app
     report = RoundReport()
     deadline = time.monotonic() + timeout
     with session_scope(runtime.settings.database_url) as session:
         feeds = [(f.id, f.url) for f in list_feeds(session) if f.enabled]
-    polls = [(url, tasks.poll_feed.delay(feed_id)) for feed_id, url in feeds]
-    entry_ids: list[str] = []
+    polls = [(url, app.send_task("newswatch.poll_feed", args=(feed_id,))) for feed_id, url in feeds]
+    entries: list[tuple[str, AsyncResult]] = []
     for url, result in polls:
-        try:
-            entry_ids += list(_wait(result, deadline))
-        except Exception as exc:  # the task's own error, re-raised by Celery
-            report.errors.append(f"{url}: {exc}")
-    delivery_ids: list[str] = []
-    for task_id in entry_ids:
-        try:
-            outcome = _wait(AsyncResult(task_id, app=tasks.app), deadline)
-            delivery_ids += list(outcome.get("deliveries", []))
-        except Exception as exc:
-            report.errors.append(str(exc))
-    for task_id in delivery_ids:
-        try:
-            _wait(AsyncResult(task_id, app=tasks.app), deadline)
-        except Exception as exc:
-            report.errors.append(str(exc))
+        outcome = _wait(result, deadline, report, f"poll of {url}")
+        if outcome is None:
+            continue
+        if outcome.get("error"):
+            report.errors.append(outcome["error"])
+            continue
+        report.polled.append(PollSummary(url, outcome["outcome"], outcome["new_entries"], outcome.get("warning")))
+        if outcome.get("warning"):
+            report.warnings.append(f"feed: malformed but readable ({outcome['warning']}): {url}")
+        entries += [(url, AsyncResult(task_id, app=app)) for task_id in outcome["entries"]]
+    deliveries: list[AsyncResult] = []
+    for url, result in entries:
+        outcome = _wait(result, deadline, report, f"an entry of {url}")
+        if outcome is None:
+            continue
+        article = ArticleSummary.from_json(outcome["article"])
+        report.articles.append(article)
+        if article.problem:
+            report.warnings.append(article.problem)
+        deliveries += [AsyncResult(task_id, app=app) for task_id in outcome["deliveries"]]
+    for result in deliveries:
+        outcome = _wait(result, deadline, report, "an alert")
+        if outcome is not None:
+            report.deliveries.append(Delivery.from_json(outcome))
     return report
 
 
-def _wait(result: AsyncResult, deadline: float) -> Any:
-    remaining = max(0.1, deadline - time.monotonic())
+def _wait(result: AsyncResult, deadline: float, report: RoundReport, what: str) -> Any:
+    """The task's return value; None when it failed (an error) or is still running (pending)."""
+    remaining = deadline - time.monotonic()
     try:
-        return result.get(timeout=remaining, propagate=True)
+        if remaining <= 0 and not result.ready():
+            report.pending.append(f"{what} (task {result.id})")
+            return None
+        return result.get(timeout=max(0.1, remaining), propagate=True)
+    except CeleryTimeout:
+        report.pending.append(f"{what} (task {result.id})")
+        return None
+    except Exception as exc:  # noqa: BLE001 - the task's own error, re-raised by Celery
+        report.errors.append(f"{what}: {exc}")
+        return None
     finally:
-        result.forget()
+        if result.ready():
+            result.forget()

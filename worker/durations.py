@@ -1,11 +1,9 @@
-"""Durations as users type them on the command line: `90s`, `15m`, `2h`, `7d`, `1w`."""
+"""Durations as users type them in rules files and on the command line: `90s`, `15m`, `2h`, `7d`, `1w`."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
-
-import click
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
@@ -17,17 +15,3 @@ def parse_duration(text: str) -> timedelta:
     if not found or float(found.group(1)) <= 0:
         raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 15m, 2h, 7d)")
     return timedelta(seconds=float(found.group(1)) * _UNITS[(found.group(2) or "s").lower()])
-
-
-class Duration(click.ParamType):
-    """A click parameter holding a `timedelta`."""
-
-    name = "duration"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
-        if isinstance(value, timedelta):
-            return value
-        try:
-            return parse_duration(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)

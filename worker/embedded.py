@@ -1,7 +1,9 @@
 """The embedded runner: the pipeline in one process, no broker. `newswatch scan` and `newswatch run` use it.
 
-It calls exactly the functions the Celery tasks call (worker.pipeline, alerts.delivery), in a loop. An error
-in one feed, page or file is reported and the run goes on with the rest.
+It calls exactly the functions the Celery tasks call (worker.pipeline), in a loop, with the same retries:
+a feed or page that times out or answers 5xx is tried again after the same backoff the tasks use, and a
+page still failing on its last try gives way to the feed entry's own text. An error in one feed, page or
+file is reported and the run goes on with the rest.
 """
 
 from __future__ import annotations
@@ -9,20 +11,26 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
-from alerts.delivery import Delivery, deliver
-from alerts.outbox import due_alert_ids
-from storage.db import session_scope
-from storage.feeds import due_feeds, list_feeds
-from storage.models import Feed, utcnow
-from worker import pipeline
-from worker.errors import NewswatchError
-from worker.identity import canonical_url
-from worker.runtime import Runtime
+from newswatch.storage.backoff import backoff_seconds
+from newswatch.storage.db import session_scope
+from newswatch.storage.errors import NewswatchError
+from newswatch.storage.feeds import due_feeds, list_feeds
+from newswatch.storage.models import Feed, utcnow
+from newswatch.worker import pipeline
+from newswatch.worker.alerting import deliver_due
+from newswatch.worker.config import Settings
+from newswatch.worker.errors import FetchError
+from newswatch.worker.ingest.inputs import article_for_input, expand_inputs
+from newswatch.worker.report import PollSummary, RoundReport
+from newswatch.worker.runtime import Runtime
 
 LOGGER = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,24 +42,30 @@ class Scanned:
     error: str | None = None
 
 
-@dataclass
-class RoundReport:
-    """What one polling round did, for the CLI to print."""
-
-    polled: list[pipeline.Polled] = field(default_factory=list)
-    ingested: list[pipeline.Ingested] = field(default_factory=list)
-    deliveries: list[Delivery] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+def with_retries(step: Callable[[bool], T], *, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run `step(final_attempt)`, again after a backoff while it raises a transient `FetchError`."""
+    attempts = max(1, settings.retry_attempts)
+    for attempt in range(attempts):
+        final = attempt == attempts - 1
+        try:
+            return step(final)
+        except FetchError as exc:
+            if final or not exc.transient:
+                raise
+            delay = backoff_seconds(attempt, base=settings.retry_base)
+            LOGGER.warning("%s; trying again in %.1fs", exc, delay)
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def scan(runtime: Runtime, inputs: Iterable[str]) -> Iterator[Scanned]:
     """Ingest files, folders and URLs now, one result per document; alerts are queued in the outbox."""
     rules = runtime.rules()
-    for item in pipeline.expand_inputs(inputs):
+    for item in expand_inputs(inputs):
         try:
-            article = pipeline.article_for_input(item, settings=runtime.settings, client=runtime.client)
-            yield Scanned(item, pipeline.ingest(article, rules=rules, settings=runtime.settings))
+            article = article_for_input(item, settings=runtime.settings, client=runtime.client)
+            yield Scanned(item, pipeline.ingest(article, rules=rules, settings=runtime.settings,
+                                                default_channels=runtime.default_channels))
         except (NewswatchError, OSError) as exc:
             LOGGER.debug("scan failed on %s", item, exc_info=True)
             yield Scanned(item, error=str(exc))
@@ -60,8 +74,7 @@ def scan(runtime: Runtime, inputs: Iterable[str]) -> Iterator[Scanned]:
 def run_round(runtime: Runtime, *, every_feed: bool = False) -> RoundReport:
     """Poll the due feeds (or every enabled feed), ingest their new entries, deliver the alerts due."""
     report = RoundReport()
-    settings = runtime.settings
-    with session_scope(settings.database_url) as session:
+    with session_scope(runtime.settings.database_url) as session:
         feeds = [f for f in list_feeds(session) if f.enabled] if every_feed else due_feeds(session)
     for feed in feeds:
         _poll_one(runtime, feed, report)
@@ -71,34 +84,31 @@ def run_round(runtime: Runtime, *, every_feed: bool = False) -> RoundReport:
 
 def _poll_one(runtime: Runtime, feed: Feed, report: RoundReport) -> None:
     assert feed.id is not None
+    feed_id, settings = feed.id, runtime.settings
     try:
-        polled = pipeline.poll_feed(feed.id, settings=runtime.settings, client=runtime.client)
+        polled = with_retries(lambda _: pipeline.poll_feed(feed_id, settings=settings, client=runtime.client),
+                              settings=settings)
     except NewswatchError as exc:
         report.errors.append(str(exc))
         return
-    report.polled.append(polled)
+    report.polled.append(PollSummary(polled.url, polled.outcome, len(polled.entries), polled.warning))
     if polled.warning:
         report.warnings.append(f"feed: malformed but readable ({polled.warning}): {polled.url}")
     rules = runtime.rules()
     for entry in polled.entries:
         try:
-            article, problem = pipeline.article_for_entry(entry, feed_url=polled.url, settings=runtime.settings,
-                                                          client=runtime.client)
-            if problem:
-                report.warnings.append(problem)
-            url_key = canonical_url(entry.url) if entry.url else None
-            report.ingested.append(pipeline.ingest(article, rules=rules, settings=runtime.settings,
-                                                   feed_id=feed.id, url_key=url_key))
+            ingested = with_retries(
+                lambda final, entry=entry: pipeline.ingest_entry(  # type: ignore[misc]
+                    entry, feed_id=feed_id, feed_url=polled.url, rules=rules, settings=settings,
+                    client=runtime.client, default_channels=runtime.default_channels, final_attempt=final),
+                settings=settings,
+            )
         except NewswatchError as exc:
             report.errors.append(str(exc))
-
-
-def deliver_due(runtime: Runtime, channels: dict | None = None) -> list[Delivery]:
-    """Deliver every outbox row that is due now."""
-    with session_scope(runtime.settings.database_url) as session:
-        ids = due_alert_ids(session)
-    use = runtime.channels if channels is None else channels
-    return [deliver(alert_id, settings=runtime.settings, channels=use) for alert_id in ids]
+            continue
+        report.articles.append(ingested.summary(entry.url))
+        if ingested.problem:
+            report.warnings.append(ingested.problem)
 
 
 def run_forever(runtime: Runtime, *, on_round: Callable[[RoundReport], None], max_sleep: float = 30.0) -> None:

@@ -1,22 +1,17 @@
-"""Every error newswatch raises on purpose, in one hierarchy.
+"""The errors of ingest and rules, under the root every layer shares (tree in `storage.errors`).
 
-    NewswatchError
+    NewswatchError     (storage/errors.py)
      +-- FetchError        a URL could not be fetched (timeout, status, size cap, binary body)
      +-- FeedError         a feed or feed list could not be read at all
      +-- ExtractionError   a page or file held no article text
      +-- RuleError         a watch-rules file has a mistake (file:line:column)
-     +-- AlertError        a channel could not deliver an alert (permanent or not)
-     +-- ConfigError       a setting is missing or invalid
 
-Messages are lowercase, start with the component, and carry the identifying value (URL, file, line),
-never a secret such as a webhook URL.
+Messages are lowercase, start with the component, and carry the identifying value (URL, file, line).
 """
 
 from __future__ import annotations
 
-
-class NewswatchError(Exception):
-    """Base class: the CLI prints these as one line instead of a traceback."""
+from newswatch.storage.errors import NewswatchError
 
 
 class FetchError(NewswatchError):
@@ -62,16 +57,3 @@ class RuleError(NewswatchError):
             if self.column is not None:
                 parts.append(str(self.column))
         return ":".join(parts)
-
-
-class AlertError(NewswatchError):
-    """A channel failed to deliver; `permanent` stops retries, `retry_after` (seconds) sets the next try."""
-
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-        self.retry_after = retry_after
-
-
-class ConfigError(NewswatchError):
-    """A setting is missing or invalid."""

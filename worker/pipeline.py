@@ -1,9 +1,10 @@
-"""The pipeline, step by step: poll a feed, turn an entry or a file into an article, match, store, enqueue alerts.
+"""The pipeline, step by step: poll a feed, turn an entry or a file into an article, match, store, queue alerts.
 
 These functions are the one implementation both runners use: the embedded runner (`newswatch scan`,
 `newswatch run` without a broker) calls them in a loop, and the Celery tasks call them one step per task.
 Each step is idempotent: articles, hits and alerts are unique in the database, so a step run twice (a
-redelivered task, two workers polling the same feed) stores nothing twice.
+redelivered task, two workers polling the same feed) stores nothing twice. Retries of transient failures
+are the runners' business; a step only says, by `FetchError.transient`, that trying again may help.
 """
 
 from __future__ import annotations
@@ -11,28 +12,28 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 
-from alerts.outbox import enqueue_alerts
-from alerts.stories import band_keys, find_story, story_fingerprint
-from storage.articles import add_story_bands, known_url_keys, store_article, story_candidates
-from storage.db import session_scope
-from storage.feeds import record_poll
-from storage.hits import store_hit
-from storage.models import Feed, utcnow
-from worker.article import Article
-from worker.config import Settings
-from worker.errors import ExtractionError, FeedError, FetchError
-from worker.extract import article_from_entry, extract_file, extract_page, is_document
-from worker.feeds import FeedEntry, parse_feed
-from worker.fetch import fetch
-from worker.identity import canonical_url, content_hash
-from worker.rules import RuleHit, RuleSet
+from newswatch.alerts.outbox import enqueue_alerts
+from newswatch.storage.articles import add_story_bands, known_url_keys, store_article, story_candidates
+from newswatch.storage.db import session_scope
+from newswatch.storage.feeds import record_poll
+from newswatch.storage.hits import store_hit
+from newswatch.storage.models import Feed, Hit, StoredArticle, utcnow
+from newswatch.worker.article import Article
+from newswatch.worker.config import Settings
+from newswatch.worker.errors import ExtractionError, FeedError, FetchError
+from newswatch.worker.ingest.extract import article_from_entry, extract_page
+from newswatch.worker.ingest.feeds import FeedEntry, parse_feed
+from newswatch.worker.ingest.fetch import fetch
+from newswatch.worker.ingest.identity import canonical_url, content_hash
+from newswatch.worker.ingest.stories import band_keys, find_story, story_fingerprint
+from newswatch.worker.report import ArticleSummary
+from newswatch.worker.rules import RuleHit, RuleSet
 
 LOGGER = logging.getLogger(__name__)
 
@@ -51,6 +52,13 @@ class Ingested:
     new_hits: list[str] = field(default_factory=list)
     """Rules whose hit on this article was stored now (the others were stored before)."""
     alert_ids: list[int] = field(default_factory=list)
+    problem: str | None = None
+    """Why the feed entry's own text stood in for its page, if it did."""
+
+    def summary(self, source: str | None = None) -> ArticleSummary:
+        return ArticleSummary(source=source or self.article.url or self.article.source, title=self.article.title,
+                              new=self.new, hits=[h.rule for h in self.hits], new_hits=list(self.new_hits),
+                              alert_ids=list(self.alert_ids), problem=self.problem)
 
 
 @dataclass(frozen=True)
@@ -66,30 +74,34 @@ class Polled:
     """What feedparser disliked in a feed it could still read."""
 
 
+def url_key(url: str | None) -> str | None:
+    """The key an article's URL is stored and looked up under (None for documents without a URL)."""
+    return canonical_url(url) if url else None
+
+
 def ingest(
     article: Article,
     *,
     rules: RuleSet,
     settings: Settings,
+    default_channels: Sequence[str],
     feed_id: int | None = None,
-    url_key: str | None = None,
+    key: str | None = None,
+    problem: str | None = None,
 ) -> Ingested:
     """Match the article, then store it, its hits and their alerts in one transaction.
 
     A new article joins the story of an earlier near-copy (syndicated on another site), so its alerts are
-    keyed by that story and a rule alerts once per story and channel, not once per copy.
+    keyed by that story and a rule alerts once per story and channel, not once per copy. `key` is the URL
+    key to store it under when that is not its own URL's (a feed entry's link that redirected).
     """
-    if url_key is None and article.url:
-        url_key = canonical_url(article.url)
     hits = rules.match(article)
     fingerprint = story_fingerprint(article.text or article.title)
     new_hits: list[str] = []
     alert_ids: list[int] = []
     with session_scope(settings.database_url) as session:
-        row, new = store_article(
-            session, article, url_key=url_key, content_hash=content_hash(article.title, article.text),
-            feed_id=feed_id, fingerprint=fingerprint,
-        )
+        row, new = store_article(session, _article_row(article, key=key or url_key(article.url), feed_id=feed_id,
+                                                            fingerprint=fingerprint))
         assert row.id is not None
         if new:
             bands = band_keys(fingerprint)
@@ -98,16 +110,38 @@ def ingest(
             session.add(row)
             add_story_bands(session, row.id, bands)
         for hit in hits:
-            hit_id = store_hit(session, row.id, hit)
+            hit_id = store_hit(session, _hit_row(row.id, hit))
             if hit_id is None:
                 continue
             new_hits.append(hit.rule)
-            channels = list(hit.alert) or settings.default_channels
             spec = rules.rule(hit.rule)
             alert_ids += enqueue_alerts(session, hit_id=hit_id, rule=hit.rule, story_key=str(row.story_id or row.id),
-                                        channels=channels, quiet=spec.realert if spec else None)
+                                        channels=list(hit.alert) or default_channels,
+                                        quiet=spec.realert if spec else None)
         article_id = row.id
-    return Ingested(article_id, new, article, hits, new_hits, alert_ids)
+    return Ingested(article_id, new, article, hits, new_hits, alert_ids, problem)
+
+
+def _article_row(article: Article, *, key: str | None, feed_id: int | None, fingerprint: bytes) -> StoredArticle:
+    return StoredArticle(
+        url_key=key, content_hash=content_hash(article.title, article.text), url=article.url,
+        source=article.source, title=article.title, text=article.text, author=article.author,
+        published_at=article.published, site_name=article.site_name, language=article.language,
+        domain=article.domain, feed_id=feed_id, fingerprint=fingerprint,
+    )
+
+
+def _hit_row(article_id: int, hit: RuleHit) -> Hit:
+    return Hit(article_id=article_id, rule=hit.rule, severity=hit.severity, rules_version=hit.rules_version,
+               score=hit.score, snippet=hit.snippet, evidence=hit.to_dict())
+
+
+def article_from_row(row: StoredArticle) -> Article:
+    """A stored row back as the plain `Article` the rule engine reads (for backtests and re-matching)."""
+    return Article(
+        source=row.source, title=row.title, text=row.text, url=row.url, author=row.author,
+        published=row.published_at, site_name=row.site_name, language=row.language, domain=row.domain,
+    )
 
 
 def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Polled:
@@ -140,10 +174,10 @@ def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Poll
         LOGGER.warning("feed: malformed but readable (%s): %s", parsed.error, url)
     entries = _unique_entries(parsed.entries)
     with session_scope(settings.database_url) as session:
-        known = known_url_keys(session, (canonical_url(e.url) for e in entries if e.url))
+        known = known_url_keys(session, (key for e in entries if (key := url_key(e.url))))
         record_poll(session, feed_id, status=result.status, error=parsed.error, etag=result.etag,
                     last_modified=result.last_modified, body_hash=digest, title=parsed.title)
-    unseen = [e for e in entries if not e.url or canonical_url(e.url) not in known]
+    unseen = [e for e in entries if url_key(e.url) not in known]
     return Polled(feed_id, url, "fetched", unseen, parsed.error)
 
 
@@ -156,11 +190,33 @@ def _unique_entries(entries: Iterable[FeedEntry]) -> list[FeedEntry]:
     seen: set[str] = set()
     unique: list[FeedEntry] = []
     for entry in entries:
-        key = canonical_url(entry.url) if entry.url else f"id:{entry.entry_id or entry.title}"
+        key = url_key(entry.url) or f"id:{entry.entry_id or entry.title}"
         if key not in seen:
             seen.add(key)
             unique.append(entry)
     return unique
+
+
+def ingest_entry(
+    entry: FeedEntry,
+    *,
+    feed_id: int | None,
+    feed_url: str,
+    rules: RuleSet,
+    settings: Settings,
+    client: httpx.Client,
+    default_channels: Sequence[str],
+    final_attempt: bool = True,
+) -> Ingested:
+    """One feed entry, from page to stored hits: both runners call this for every new entry.
+
+    Before the final attempt, a timeout or a 5xx on the page is raised for the runner to retry later;
+    on the final attempt (or for a page that cannot be read at all) the entry's own text stands in.
+    """
+    article, problem = article_for_entry(entry, feed_url=feed_url, settings=settings, client=client,
+                                         retry_transient=not final_attempt)
+    return ingest(article, rules=rules, settings=settings, default_channels=default_channels, feed_id=feed_id,
+                  key=url_key(entry.url), problem=problem)
 
 
 def article_for_entry(
@@ -174,7 +230,7 @@ def article_for_entry(
     """The entry's page, extracted; where it cannot be fetched or read, the entry's own title and summary.
 
     Returns the article and, when the fallback was used, why. With `retry_transient`, a timeout or 5xx is
-    raised instead (the Celery task retries it with backoff and falls back on its last attempt).
+    raised instead.
     """
     if not (entry.url and settings.fetch_pages):
         return article_from_entry(entry, feed_url=feed_url), None
@@ -196,26 +252,3 @@ def article_for_entry(
         ), None
     LOGGER.warning("%s; using the feed entry instead", problem)
     return article_from_entry(entry, feed_url=feed_url), f"{problem}; used the feed entry instead"
-
-
-def expand_inputs(inputs: Iterable[str]) -> Iterator[str]:
-    """URLs as given; files as given; folders as their text and HTML documents, sorted (not rules or feeds)."""
-    for item in inputs:
-        if item.startswith(("http://", "https://")):
-            yield item
-            continue
-        path = Path(item)
-        if path.is_dir():
-            yield from (str(p) for p in sorted(path.rglob("*")) if p.is_file() and is_document(p))
-        elif path.exists():
-            yield str(path)
-        else:
-            raise FileNotFoundError(f"scan: no such file or folder: {item}")
-
-
-def article_for_input(item: str, *, settings: Settings, client: httpx.Client) -> Article:
-    """Read one scan input: fetch and extract a URL, or read a file."""
-    if item.startswith(("http://", "https://")):
-        page = fetch(client, item, max_bytes=settings.max_page_bytes, deadline=settings.fetch_deadline)
-        return extract_page(page.body, url=page.final_url, content_type=page.content_type)
-    return extract_file(Path(item))

@@ -1,4 +1,8 @@
-"""What a process needs to run the pipeline, built once per process: settings, HTTP client, rules, channels."""
+"""What a process needs to run the pipeline, built on first use: settings, HTTP client, rules, channels, Celery.
+
+Nothing here happens at import: a command that never sends an alert never builds a channel, one that never
+talks to the broker never builds the Celery app.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-import httpx
-import redis
+from newswatch.storage.errors import ConfigError
+from newswatch.worker.config import Settings, get_settings
+from newswatch.worker.errors import RuleError
 
 if TYPE_CHECKING:
-    from alerts import Channel
+    import httpx
+    import redis
+    from celery import Celery
 
-from storage.schema import upgrade
-from worker.config import Settings, get_settings
-from worker.errors import RuleError
-from worker.fetch import http_client
-from worker.rules import RuleCache, RuleSet
+    from newswatch.alerts.channels import Channel
+    from newswatch.worker.rules import RuleCache, RuleSet
 
 LOGGER = logging.getLogger(__name__)
 
@@ -32,24 +36,50 @@ class Runtime:
 
     @cached_property
     def client(self) -> httpx.Client:
+        from newswatch.worker.ingest.fetch import http_client
+
         return http_client(self.settings)
+
+    @cached_property
+    def app(self) -> Celery:
+        """The Celery app for the configured broker (a `ConfigError` without one)."""
+        from newswatch.worker.celery_app import create_app
+
+        return create_app(self.settings)
 
     @cached_property
     def redis(self) -> redis.Redis:
         """The broker's Redis, for counters Celery does not keep (see worker.tasks)."""
-        return redis.Redis.from_url(self.settings.broker_url or "redis://127.0.0.1:6379/0")
+        import redis
+
+        return redis.Redis.from_url(self.broker_url)
+
+    @property
+    def broker_url(self) -> str:
+        if not self.settings.broker_url:
+            raise ConfigError("config: NEWSWATCH_BROKER_URL is not set (e.g. redis://127.0.0.1:6379/0)")
+        return self.settings.broker_url
 
     @cached_property
     def rule_cache(self) -> RuleCache:
+        from newswatch.worker.rules import RuleCache
+
         return RuleCache(self.settings.rules)
 
     @cached_property
     def channels(self) -> dict[str, Channel]:
-        # Imported on first use: channel libraries (apprise, slack_sdk) are slow to import and most
-        # commands never send.
-        from alerts.channels import build_channels
+        """Every configured channel, validated: a mistake is a `ConfigError` naming the channel."""
+        from newswatch.alerts.channels import build_channels
 
-        return build_channels(self.settings)
+        return build_channels(default_channels=self.settings.default_channels,
+                              channels_file=self.settings.channels_file)
+
+    @cached_property
+    def default_channels(self) -> list[str]:
+        """Where alerts of rules without an `alert:` list go."""
+        from newswatch.alerts.channels import default_channel_names
+
+        return default_channel_names(self.channels, self.settings.default_channels)
 
     def rules(self) -> RuleSet:
         """The current rule set; an edited file with a mistake is logged and the previous set kept."""
@@ -63,7 +93,9 @@ class Runtime:
             return current
 
     def migrate(self) -> None:
-        """Bring the database schema up to date (idempotent)."""
+        """Bring the database schema up to date (idempotent, one process at a time)."""
+        from newswatch.storage.schema import upgrade
+
         upgrade(self.settings.database_url)
 
 
@@ -85,3 +117,10 @@ def reset_runtime() -> None:
         _RUNTIME.client.close()
     _RUNTIME = None
     get_settings.cache_clear()
+
+
+def migrated_runtime() -> Runtime:
+    """This process's runtime with its database brought up to date: what every storing command starts with."""
+    runtime = get_runtime()
+    runtime.migrate()
+    return runtime

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from storage.models import metadata
+from newswatch.storage.models import metadata
 
 config = context.config
 

@@ -17,12 +17,13 @@ from pytest_httpserver import HTTPServer
 from sqlmodel import select
 from werkzeug import Request, Response
 
-from alerts.delivery import deliver
-from storage.db import session_scope
-from storage.feeds import add_feed
-from storage.models import Alert, StoredArticle
-from worker.embedded import deliver_due, run_round, scan
-from worker.runtime import Runtime, get_runtime, reset_runtime
+from newswatch.alerts.delivery import deliver
+from newswatch.storage.db import session_scope
+from newswatch.storage.feeds import add_feed
+from newswatch.storage.models import Alert, StoredArticle
+from newswatch.worker.alerting import deliver_due
+from newswatch.worker.embedded import run_round, scan
+from newswatch.worker.runtime import Runtime, get_runtime, reset_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt"

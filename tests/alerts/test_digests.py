@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
-from storage.db import session_scope
-from storage.models import Alert
-from worker.embedded import deliver_due, scan
-from worker.runtime import Runtime, get_runtime, reset_runtime
+from newswatch.storage.db import session_scope
+from newswatch.storage.models import Alert
+from newswatch.worker.alerting import deliver_due
+from newswatch.worker.embedded import scan
+from newswatch.worker.runtime import Runtime, get_runtime, reset_runtime
 
-from .conftest import Mailbox
+from tests.conftest import Mailbox
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_dcd6abdc8038f5e6.txt"
 TITLE = "Recapture of Iraq-Syria border point heralds new regional reality"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from alerts.outbox import (
+from newswatch.alerts.outbox import (
     claim,
     due_alert_ids,
     enqueue_alerts,
@@ -15,9 +15,9 @@ from alerts.outbox import (
     mark_sent,
     requeue_failed,
 )
-from storage.db import session_scope
-from storage.models import Alert, Hit, StoredArticle, utcnow
-from storage.schema import upgrade
+from newswatch.storage.db import session_scope
+from newswatch.storage.models import Alert, Hit, StoredArticle, utcnow
+from newswatch.storage.schema import upgrade
 
 
 def _hit(url: str) -> int:

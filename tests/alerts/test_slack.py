@@ -9,8 +9,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from alerts.slack import BLOCK_LIMIT, HEADER_LIMIT, TEXT_LIMIT, SlackChannel
-from worker.errors import AlertError
+from newswatch.alerts.slack import BLOCK_LIMIT, HEADER_LIMIT, TEXT_LIMIT, SlackChannel, SlackSettings
+from newswatch.alerts.errors import AlertError
 
 from .conftest import sample
 
@@ -42,7 +42,7 @@ def _check_block_kit(payload: dict[str, Any]) -> None:
 
 def test_it_posts_valid_block_kit_with_the_evidence(httpserver: HTTPServer) -> None:
     received = _capture(httpserver)
-    SlackChannel(url=httpserver.url_for("/services/T000/B000/XXXX")).send([sample()])
+    SlackChannel("slack", SlackSettings(url=httpserver.url_for("/services/T000/B000/XXXX"))).send([sample()])
     (payload,) = received
     _check_block_kit(payload)
     body = json.dumps(payload)
@@ -54,7 +54,7 @@ def test_it_posts_valid_block_kit_with_the_evidence(httpserver: HTTPServer) -> N
 def test_article_text_is_escaped_for_slack(httpserver: HTTPServer) -> None:
     received = _capture(httpserver)
     hostile = sample(title="<script>alert(1)</script> & <!channel> strike")
-    SlackChannel(url=httpserver.url_for("/services/T000/B000/XXXX")).send([hostile])
+    SlackChannel("slack", SlackSettings(url=httpserver.url_for("/services/T000/B000/XXXX"))).send([hostile])
     section = received[0]["blocks"][1]["text"]["text"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;!channel&gt;" in section
     assert "<!channel>" not in section and "<script>" not in section
@@ -63,7 +63,7 @@ def test_article_text_is_escaped_for_slack(httpserver: HTTPServer) -> None:
 def test_a_long_digest_stays_within_slack_limits(httpserver: HTTPServer) -> None:
     received = _capture(httpserver)
     messages = [sample(title="x" * 400, rule=f"rule-{i}", key=str(i)) for i in range(80)]
-    SlackChannel(url=httpserver.url_for("/services/T000/B000/XXXX")).send(messages)
+    SlackChannel("slack", SlackSettings(url=httpserver.url_for("/services/T000/B000/XXXX"))).send(messages)
     _check_block_kit(received[0])
 
 
@@ -79,7 +79,7 @@ def test_failures_say_whether_and_when_to_retry(
     _capture(httpserver, status=status, body="no_service", headers=headers)
     url = httpserver.url_for("/services/T000/B000/XXXX")
     with pytest.raises(AlertError) as caught:
-        SlackChannel(url=url).send([sample()])
+        SlackChannel("slack", SlackSettings(url=url)).send([sample()])
     assert caught.value.permanent is permanent
     assert caught.value.retry_after == retry_after
     assert "XXXX" not in str(caught.value)  # the webhook URL is a secret

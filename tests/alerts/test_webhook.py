@@ -10,9 +10,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from alerts.apprise_channel import AppriseChannel
-from alerts.webhook import WebhookChannel
-from worker.errors import AlertError, ConfigError
+from newswatch.alerts.apprise_channel import AppriseChannel, AppriseSettings
+from newswatch.alerts.webhook import WebhookChannel, WebhookSettings
+from newswatch.alerts.errors import AlertError
+from newswatch.storage.errors import ConfigError
 
 from .conftest import sample
 
@@ -25,7 +26,7 @@ def test_the_receiver_can_verify_the_signature_and_dedupe_by_key(httpserver: HTT
         return Response(status=204)
 
     httpserver.expect_request("/hook", method="POST").respond_with_handler(handler)
-    WebhookChannel(url=httpserver.url_for("/hook"), secret="s3cret").send([sample()])
+    WebhookChannel("webhook", WebhookSettings(url=httpserver.url_for("/hook"), secret="s3cret")).send([sample()])
     ((body, headers),) = seen
     expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     assert headers["X-Newswatch-Signature"] == expected
@@ -41,7 +42,7 @@ def test_the_receiver_can_verify_the_signature_and_dedupe_by_key(httpserver: HTT
 def test_webhook_failures(httpserver: HTTPServer, status: int, permanent: bool) -> None:
     httpserver.expect_request("/hook").respond_with_data("no", status=status)
     with pytest.raises(AlertError, match=f"status={status}") as caught:
-        WebhookChannel(url=httpserver.url_for("/hook")).send([sample()])
+        WebhookChannel("webhook", WebhookSettings(url=httpserver.url_for("/hook"))).send([sample()])
     assert caught.value.permanent is permanent
 
 
@@ -53,7 +54,7 @@ def test_apprise_delivers_through_its_json_service(httpserver: HTTPServer) -> No
         return Response("{}", content_type="application/json")
 
     httpserver.expect_request("/notify", method="POST").respond_with_handler(handler)
-    AppriseChannel(urls=f"json://127.0.0.1:{httpserver.port}/notify").send([sample()])
+    AppriseChannel("apprise", AppriseSettings(urls=f"json://127.0.0.1:{httpserver.port}/notify")).send([sample()])
     (body,) = bodies
     assert body["title"] == "[newswatch] airstrikes: US airstrike hits convoy near Tanf"
     assert "[airstrike]" in body["message"]
@@ -62,9 +63,9 @@ def test_apprise_delivers_through_its_json_service(httpserver: HTTPServer) -> No
 def test_apprise_failure_is_an_alert_error(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/notify").respond_with_data("down", status=503)
     with pytest.raises(AlertError, match="apprise"):
-        AppriseChannel(urls=f"json://127.0.0.1:{httpserver.port}/notify").send([sample()])
+        AppriseChannel("apprise", AppriseSettings(urls=f"json://127.0.0.1:{httpserver.port}/notify")).send([sample()])
 
 
 def test_an_invalid_apprise_url_is_a_configuration_error() -> None:
     with pytest.raises(ConfigError, match="not valid"):
-        AppriseChannel(urls="nosuchservice://token")
+        AppriseChannel("apprise", AppriseSettings(urls="nosuchservice://token"))

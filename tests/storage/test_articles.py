@@ -7,24 +7,24 @@ from datetime import UTC, datetime
 
 from sqlmodel import func, select
 
-from storage.articles import find_article, known_url_keys, store_article
-from storage.db import session_scope
-from storage.models import StoredArticle
-from storage.schema import upgrade
-from worker.article import Article
-from worker.identity import canonical_url, content_hash
+from newswatch.storage.articles import find_article, known_url_keys, store_article
+from newswatch.storage.db import session_scope
+from newswatch.storage.models import StoredArticle
+from newswatch.storage.schema import upgrade
+from newswatch.worker.ingest.identity import canonical_url, content_hash
 
-ARTICLE = Article(
+ARTICLE = StoredArticle(
     source="https://news.example/a/1", url="https://news.example/a/1", title="Border point retaken",
-    text="Forces reached the border crossing at al-Qaim.", published=datetime(2017, 6, 10, tzinfo=UTC),
-    domain="news.example",
+    text="Forces reached the border crossing at al-Qaim.", published_at=datetime(2017, 6, 10, tzinfo=UTC),
+    domain="news.example", content_hash="",
 )
 
 
-def _store(url: str, article: Article = ARTICLE) -> tuple[int, bool]:
+def _store(url: str, article: StoredArticle = ARTICLE) -> tuple[int, bool]:
+    keyed = article.model_copy(update={"url_key": canonical_url(article.url or ""),
+                                       "content_hash": content_hash(article.title, article.text)})
     with session_scope(url) as session:
-        row, new = store_article(session, article, url_key=canonical_url(article.url or ""),
-                                 content_hash=content_hash(article.title, article.text))
+        row, new = store_article(session, keyed)
         assert row.id is not None
         return row.id, new
 
@@ -46,8 +46,8 @@ def test_the_same_article_twice_is_stored_once(database_url: str) -> None:
 def test_a_tracking_parameter_does_not_make_a_new_article(database_url: str) -> None:
     upgrade(database_url)
     _store(database_url)
-    tracked = Article(**{**ARTICLE.__dict__, "url": "https://news.example/a/1?utm_source=rss#comments",
-                         "text": ARTICLE.text + " Updated."})
+    tracked = ARTICLE.model_copy(update={"url": "https://news.example/a/1?utm_source=rss#comments",
+                                         "text": ARTICLE.text + " Updated."})
     _, new = _store(database_url, tracked)
     assert not new
     assert _count(database_url) == 1
@@ -56,7 +56,7 @@ def test_a_tracking_parameter_does_not_make_a_new_article(database_url: str) -> 
 def test_the_same_text_on_another_url_is_stored_once(database_url: str) -> None:
     upgrade(database_url)
     _store(database_url)
-    copy = Article(**{**ARTICLE.__dict__, "url": "https://mirror.example/story"})
+    copy = ARTICLE.model_copy(update={"url": "https://mirror.example/story"})
     _, new = _store(database_url, copy)
     assert not new
 

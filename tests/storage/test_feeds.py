@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage.db import session_scope
-from storage.feeds import add_feed, due_feeds, find_feed, list_feeds, record_poll, remove_feed
-from storage.models import utcnow
-from storage.schema import upgrade
+from newswatch.storage.db import session_scope
+from newswatch.storage.feeds import add_feed, due_feeds, find_feed, list_feeds, record_poll, remove_feed
+from newswatch.storage.models import utcnow
+from newswatch.storage.schema import upgrade
 
 URL = "https://news.example/rss.xml"
 

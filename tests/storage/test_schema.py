@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from storage.db import get_engine
-from storage.schema import upgrade
+from newswatch.storage.db import get_engine
+from newswatch.storage.schema import upgrade
 
 
 def test_upgrade_creates_every_table_and_is_idempotent(database_url: str) -> None:

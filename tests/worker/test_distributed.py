@@ -8,22 +8,25 @@ nothing twice.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import pytest
+from celery import Celery
 from celery.result import AsyncResult
 from pytest_httpserver import HTTPServer
 from sqlmodel import func, select
 from werkzeug import Request, Response
 
-from storage.db import session_scope
-from storage.feeds import add_feed, find_feed
-from storage.models import Alert, Hit, StoredArticle
-from storage.schema import upgrade
+from newswatch.storage.db import session_scope
+from newswatch.storage.feeds import add_feed, find_feed
+from newswatch.storage.models import Alert, Hit, StoredArticle
+from newswatch.worker.celery_app import create_app
+from newswatch.worker.config import Settings
+from tests.conftest import WorkerStack
 
 PAGES = Path(__file__).parent.parent / "fixtures" / "pipeline"
 ETAG = '"feed-v1"'
@@ -55,10 +58,13 @@ def _serve_pages(server: HTTPServer) -> None:
         server.expect_request(f"/news/{name}").respond_with_data(html, content_type="text/html; charset=utf-8")
 
 
-def _run_once(database_url: str, redis_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEWSWATCH_DATABASE_URL": database_url, "NEWSWATCH_BROKER_URL": redis_url}
-    return subprocess.run([sys.executable, "-m", "worker", "run", "--once", "--timeout", "90"], env=env,
-                          cwd=cwd, capture_output=True, text=True, timeout=120)
+def _run_once(stack: WorkerStack, cwd: Path, *, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "newswatch.worker", "run", "--once", "--timeout", str(timeout)],
+                          env=stack.env(), cwd=cwd, capture_output=True, text=True, timeout=timeout + 30)
+
+
+def _app(stack: WorkerStack) -> Celery:
+    return create_app(Settings(broker_url=stack.redis_url))
 
 
 def _counts(database_url: str) -> dict[str, Any]:
@@ -71,31 +77,31 @@ def _counts(database_url: str) -> dict[str, Any]:
         }
 
 
-def _wait_for_tree(results: list[AsyncResult], timeout: float = 90.0) -> None:
+def _wait_for_tree(app: Celery, results: list[AsyncResult], timeout: float = 90.0) -> None:
     """Wait for the poll tasks, then for every ingest and delivery task they spawned."""
-    from worker.celery_app import app
-
     deadline = time.monotonic() + timeout
     pending = list(results)
     while pending:
-        result = pending.pop()
-        value = result.get(timeout=max(1.0, deadline - time.monotonic()))
-        children = value if isinstance(value, list) else value.get("deliveries", []) if isinstance(value, dict) else []
+        value = pending.pop().get(timeout=max(1.0, deadline - time.monotonic()))
+        children = value.get("entries", []) + value.get("deliveries", []) if isinstance(value, dict) else []
         pending += [AsyncResult(task_id, app=app) for task_id in children]
 
 
-@pytest.mark.usefixtures("celery_worker_process")
 def test_a_feed_polled_through_the_workers_stores_each_article_once_and_a_second_poll_gets_304(
-    database_url: str, redis_url: str, httpserver: HTTPServer, tmp_path: Path
+    stack: WorkerStack, httpserver: HTTPServer, tmp_path: Path
 ) -> None:
+    database_url = stack.database_url
     _serve_feed(httpserver, "/feed.xml", _rss(httpserver, ["/news/border", "/news/tanf"]))
     _serve_pages(httpserver)
-    upgrade(database_url)
     with session_scope(database_url) as session:
         add_feed(session, httpserver.url_for("/feed.xml"), interval_seconds=900)
 
-    first = _run_once(database_url, redis_url, tmp_path)
+    first = _run_once(stack, tmp_path)
     assert first.returncode == 0, first.stderr
+    # The same report as the embedded runner: the feed, each article with its rules, the totals.
+    assert f"{httpserver.url_for('/feed.xml')}: fetched, 2 new entries" in first.stdout
+    assert "  Militias reach the Syrian-Iraqi border crossing: border-crossings" in first.stdout
+    assert "feeds polled: 1, articles: 2 (2 new), new hits: 4, alerts: 4 queued, 4 sent, errors: 0" in first.stdout
     stored = _counts(database_url)
     assert stored["articles"] == 2
     assert stored["urls"] == [httpserver.url_for("/news/border"), httpserver.url_for("/news/tanf")]
@@ -104,14 +110,13 @@ def test_a_feed_polled_through_the_workers_stores_each_article_once_and_a_second
     assert stored["alerts"] == len(stored["hits"])  # one console alert per hit
 
     # A redelivered delivery task for an alert already sent sends nothing.
-    from worker import tasks
-
     with session_scope(database_url) as session:
         sent = [a.id for a in session.exec(select(Alert)) if a.status == "sent"]
     assert len(sent) == stored["alerts"]
-    assert tasks.deliver_alert.delay(sent[0]).get(timeout=30) == "skipped"
+    redelivered = _app(stack).send_task("newswatch.deliver_alert", args=(sent[0],))
+    assert redelivered.get(timeout=30)["outcome"] == "skipped"
 
-    second = _run_once(database_url, redis_url, tmp_path)
+    second = _run_once(stack, tmp_path)
     assert second.returncode == 0, second.stderr
     assert _counts(database_url) == stored
     with session_scope(database_url) as session:
@@ -121,12 +126,10 @@ def test_a_feed_polled_through_the_workers_stores_each_article_once_and_a_second
     assert len(conditional) == 1
 
 
-@pytest.mark.usefixtures("celery_worker_process")
 def test_the_same_feed_polled_by_two_tasks_at_once_stores_nothing_twice(
-    database_url: str, redis_url: str, httpserver: HTTPServer
+    stack: WorkerStack, httpserver: HTTPServer
 ) -> None:
-    from worker import tasks
-
+    database_url, app = stack.database_url, _app(stack)
     # No ETag and a slow feed: both polls really fetch and parse, side by side.
     body = _rss(httpserver, ["/news/border", "/news/tanf"])
 
@@ -136,12 +139,11 @@ def test_the_same_feed_polled_by_two_tasks_at_once_stores_nothing_twice(
 
     httpserver.expect_request("/slow-feed.xml").respond_with_handler(slow_feed)
     _serve_pages(httpserver)
-    upgrade(database_url)
     with session_scope(database_url) as session:
         feed, _ = add_feed(session, httpserver.url_for("/slow-feed.xml"), interval_seconds=900)
         feed_id = feed.id
 
-    _wait_for_tree([tasks.poll_feed.delay(feed_id), tasks.poll_feed.delay(feed_id)])
+    _wait_for_tree(app, [app.send_task("newswatch.poll_feed", args=(feed_id,)) for _ in range(2)])
 
     stored = _counts(database_url)
     assert stored["articles"] == 2
@@ -152,26 +154,27 @@ def test_the_same_feed_polled_by_two_tasks_at_once_stores_nothing_twice(
     assert len(feed_requests) == 2
 
 
-@pytest.mark.usefixtures("celery_worker_process")
-def test_a_page_that_keeps_killing_its_worker_is_skipped(
-    database_url: str, redis_url: str, httpserver: HTTPServer
-) -> None:
-    import redis
+def test_a_page_that_keeps_killing_its_worker_is_skipped(stack: WorkerStack, httpserver: HTTPServer) -> None:
+    """Each fetch of the page kills the prefork child that asked for it (as a crash or a hard time limit
+    would); after two such deaths the task uses the feed entry's own text instead of the page."""
+    killed: list[int] = []
 
-    from worker import tasks
+    def poison(_: Request) -> Response:
+        for pid in stack.children():  # the worker's own children: started by this test's worker process
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        return Response("<html>never read</html>", content_type="text/html")
 
-    httpserver.expect_request("/news/poison").respond_with_data("<html>never read</html>", content_type="text/html")
-    upgrade(database_url)
+    httpserver.expect_request("/news/poison").respond_with_handler(poison)
     url = httpserver.url_for("/news/poison")
     entry = {"url": url, "title": "US airstrike near Tanf", "summary": "A US airstrike hit a convoy near Tanf.",
              "published": None, "entry_id": None, "author": None}
-    # Two earlier starts of this very task ended with their worker killed (as a time limit would).
-    redis.Redis.from_url(redis_url).set("newswatch:starts:poison-task", 2)
 
-    result = tasks.ingest_entry.apply_async((None, httpserver.url_for("/feed.xml"), entry), task_id="poison-task")
+    result = _app(stack).send_task("newswatch.ingest_entry", args=(None, httpserver.url_for("/feed.xml"), entry))
 
-    assert set(result.get(timeout=30)["hits"]) == {"airstrikes", "border-crossings"}
-    assert [r.path for r, _ in httpserver.log] == []  # the page was not fetched again
-    with session_scope(database_url) as session:
+    assert set(result.get(timeout=90)["article"]["hits"]) == {"airstrikes", "border-crossings"}
+    assert len([r for r, _ in httpserver.log if r.path == "/news/poison"]) == 2  # not fetched a third time
+    assert killed and stack.process.poll() is None  # children died; the worker itself lives on
+    with session_scope(stack.database_url) as session:
         (article,) = session.exec(select(StoredArticle))
         assert article.text == "A US airstrike hit a convoy near Tanf."

@@ -14,11 +14,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from worker.article import Article
-from worker.errors import RuleError
-from worker.rules.engine import CompiledRules, candidate_rules, evaluate, find_terms, to_hit
-from worker.rules.evidence import Match, RuleHit, Sentences, Snippet
-from worker.rules.loader import EntityList, ParsedRule, RuleModel, read_rules, read_rules_file
+from newswatch.worker.article import Article
+from newswatch.worker.errors import RuleError
+from newswatch.worker.rules.engine import CompiledRules, candidate_rules, evaluate, find_terms, to_hit
+from newswatch.worker.rules.evidence import Match, RuleHit, Sentences, Snippet
+from newswatch.worker.rules.loader import EntityList, ParsedRule, RuleModel, read_rules, read_rules_file
 
 __all__ = ["Explanation", "Match", "RuleCache", "RuleError", "RuleHit", "RuleSet", "Snippet", "load_rules",
            "parse_rules"]

@@ -23,12 +23,12 @@ from functools import lru_cache
 
 import simplemma
 
-from worker.article import Article
-from worker.rules.evidence import Match, RuleHit, Sentences, score, snippets
-from worker.rules.loader import EntityList, ParsedRule
-from worker.rules.query import And, Entity, Meta, Near, Node, Not, Or, Words
-from worker.rules.scan import ArticleTerms, Occurrence, TermIndex, fuzzy_ok
-from worker.rules.text import fold, skeleton, tokenize
+from newswatch.worker.article import Article
+from newswatch.worker.rules.evidence import Match, RuleHit, Sentences, score, snippets
+from newswatch.worker.rules.loader import EntityList, ParsedRule
+from newswatch.worker.rules.query import And, Entity, Meta, Near, Node, Not, Or, Words
+from newswatch.worker.rules.scan import ArticleTerms, Occurrence, TermIndex, fuzzy_ok
+from newswatch.worker.rules.text import fold, skeleton, tokenize
 
 _WORD = re.compile(r"[^\W_]+")
 MAX_WORD_CHARS = 40

@@ -14,9 +14,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from worker.durations import parse_duration
-from worker.errors import RuleError
-from worker.rules.query import Node, QueryError, parse_query
+from newswatch.worker.durations import parse_duration
+from newswatch.worker.errors import RuleError
+from newswatch.worker.rules.query import Node, QueryError, parse_query
 
 TEXT_FIELDS: tuple[Literal["title", "text"], ...] = ("title", "text")
 
@@ -198,7 +198,7 @@ def _parse(query: str, raw: _Located, file: str) -> Node:
 
 
 def _check_entities(tree: Node, entities: dict[str, EntityList], raw: _Located, file: str) -> None:
-    from worker.rules.query import And, Entity, Near, Not, Or
+    from newswatch.worker.rules.query import And, Entity, Near, Not, Or
 
     stack = [tree]
     while stack:

@@ -22,7 +22,7 @@ from functools import lru_cache
 import ahocorasick
 import simplemma
 
-from worker.rules.text import ARABIC_PARTICLES, fold, lemma, skeleton, tokenize
+from newswatch.worker.rules.text import ARABIC_PARTICLES, fold, lemma, skeleton, tokenize
 
 MIN_SKELETON_LETTERS = 4
 MIN_SKELETON_SOUNDS = 3

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from worker.extract import extract_file
-from worker.rules import load_rules
+from newswatch.worker.ingest.extract import extract_file
+from newswatch.worker.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "rules"

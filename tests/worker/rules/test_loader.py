@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from worker.errors import RuleError
-from worker.rules import load_rules, parse_rules
+from newswatch.worker.errors import RuleError
+from newswatch.worker.rules import load_rules, parse_rules
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from worker.article import Article
-from worker.rules import load_rules, parse_rules
+from newswatch.worker.article import Article
+from newswatch.worker.rules import load_rules, parse_rules
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = load_rules(ROOT / "seeds" / "rules.yaml")

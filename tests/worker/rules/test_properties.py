@@ -7,8 +7,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worker.errors import RuleError
-from worker.rules import parse_rules
+from newswatch.worker.errors import RuleError
+from newswatch.worker.rules import parse_rules
 
 PIECES = st.sampled_from(["airstrike", '"border crossing"', "AND", "OR", "NOT", "(", ")", "NEAR/3", "NEAR/",
                           "strike*", "st*", "title:", "source:", "lang:en", "@commanders", "@nope", '"', "*",

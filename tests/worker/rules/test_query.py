@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from worker.rules.query import And, Entity, Meta, Near, Not, Or, QueryError, Words, parse_query
+from newswatch.worker.rules.query import And, Entity, Meta, Near, Not, Or, QueryError, Words, parse_query
 
 
 @pytest.mark.parametrize(("query", "tree"), [

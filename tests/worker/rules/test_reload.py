@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from worker.errors import RuleError
-from worker.rules import RuleCache
-from worker.runtime import get_runtime, reset_runtime
+from newswatch.worker.errors import RuleError
+from newswatch.worker.rules import RuleCache
+from newswatch.worker.runtime import get_runtime, reset_runtime
 
 
 def _write(path: Path, text: str, bump: int) -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from worker.errors import ExtractionError
-from worker.extract import article_from_entry, extract_file, extract_page, is_document
-from worker.feeds import FeedEntry
+from newswatch.worker.errors import ExtractionError
+from newswatch.worker.ingest.extract import article_from_entry, extract_file, extract_page, is_document
+from newswatch.worker.ingest.feeds import FeedEntry
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest"
 URL = "http://127.0.0.1:8000/news/depot"
 
 
@@ -52,7 +52,7 @@ def test_a_page_without_main_text_is_an_error_naming_the_url() -> None:
 
 
 def test_the_seed_text_file_is_an_article() -> None:
-    article = extract_file(Path(__file__).resolve().parents[2] / "seeds" / "000_dcd6abdc8038f5e6.txt")
+    article = extract_file(Path(__file__).resolve().parents[3] / "seeds" / "000_dcd6abdc8038f5e6.txt")
     assert article.title == "Recapture of Iraq-Syria border point heralds new regional reality"
     assert article.url is None
     assert article.text.startswith("The move by the Iraqi and Syrian governments")

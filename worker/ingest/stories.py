@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import numpy as np
 from datasketch import MinHash
 
-from worker.rules.text import fold
+from newswatch.worker.rules.text import fold
 
 NUM_PERM = 64
 BANDS = 16

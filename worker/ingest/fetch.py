@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from worker.config import Settings
-from worker.errors import FetchError
+from newswatch.worker.config import Settings
+from newswatch.worker.errors import FetchError
 
 LOGGER = logging.getLogger(__name__)
 

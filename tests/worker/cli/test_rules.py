@@ -13,7 +13,7 @@ RULES = ROOT / "seeds" / "rules.yaml"
 
 
 def _newswatch(*args: str) -> Result:
-    from worker.cli import main
+    from newswatch.worker.cli import main
 
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 

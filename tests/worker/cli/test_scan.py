@@ -13,17 +13,17 @@ from pytest_httpserver import HTTPServer
 from sqlmodel import select
 from werkzeug import Request, Response
 
-from storage.db import session_scope
-from storage.models import StoredArticle
+from newswatch.storage.db import session_scope
+from newswatch.storage.models import StoredArticle
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PAGES = ROOT / "tests" / "fixtures" / "pipeline"
 FURNITURE = ["Skip to main content", "Start your PRO membership today", "access exclusive PRO insights",
              "1-week free trial"]
 
 
 def _newswatch(*args: str) -> Result:
-    from worker.cli import main
+    from newswatch.worker.cli import main
 
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
@@ -102,7 +102,7 @@ def test_a_rules_file_with_a_mistake_names_file_and_line(db: str, tmp_path: Path
     rules = tmp_path / "rules.yaml"
     rules.write_text("rules:\n  - name: broken\n    query: '(airstrike OR'\n")
     monkeypatch.setenv("NEWSWATCH_RULES", str(rules))
-    from worker.runtime import reset_runtime
+    from newswatch.worker.runtime import reset_runtime
 
     reset_runtime()
     result = _newswatch("scan", str(ROOT / "seeds"))
@@ -138,7 +138,7 @@ def test_bad_feeds_and_pages_are_named_and_the_round_goes_on(
 ) -> None:
     monkeypatch.setenv("NEWSWATCH_FETCH_DEADLINE", "1")
     monkeypatch.setenv("NEWSWATCH_MAX_PAGE_BYTES", "20000")
-    from worker.runtime import reset_runtime
+    from newswatch.worker.runtime import reset_runtime
 
     reset_runtime()
 
@@ -179,7 +179,7 @@ def test_feeds_import_export_and_remove(db: str, tmp_path: Path) -> None:
     assert "(0 new)" in again.stdout
     exported = tmp_path / "out.opml"
     exported.write_text(_newswatch("feeds", "export").stdout)
-    from worker.opml import read_opml
+    from newswatch.worker.ingest.opml import read_opml
 
     assert {f.url for f in read_opml(exported)} == {f.url for f in read_opml(ROOT / "seeds" / "feeds.opml")}
     assert _newswatch("feeds", "remove", "https://www.al-monitor.com/rss").exit_code == 0

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from worker.errors import FeedError
-from worker.feeds import parse_feed
+from newswatch.worker.errors import FeedError
+from newswatch.worker.ingest.feeds import parse_feed
 
 URL = "http://127.0.0.1:8000/feeds/world.xml"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from worker.plaintext import is_furniture, parse_text_document
+from newswatch.worker.ingest.plaintext import is_furniture, parse_text_document
 
-SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_dcd6abdc8038f5e6.txt"
+SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_dcd6abdc8038f5e6.txt"
 
 
 @pytest.mark.parametrize("line", [

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from worker.errors import FeedError
-from worker.opml import OpmlFeed, read_opml, write_opml
+from newswatch.worker.errors import FeedError
+from newswatch.worker.ingest.opml import OpmlFeed, read_opml, write_opml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_the_example_feed_list_reads_with_its_categories_flattened() -> None:

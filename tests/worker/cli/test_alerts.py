@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from worker.runtime import reset_runtime
+from newswatch.worker.runtime import reset_runtime
 
-from .conftest import Mailbox, free_port
+from tests.conftest import Mailbox
 
-SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_dcd6abdc8038f5e6.txt"
+SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_dcd6abdc8038f5e6.txt"
 
 
 def _newswatch(*args: str) -> Result:
-    from worker.cli import main
+    from newswatch.worker.cli import main
 
     reset_runtime()
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
@@ -57,8 +57,8 @@ def test_failed_alerts_are_listed_and_retried_once_the_channel_works(
     assert _newswatch("alerts", "list", "--status", "failed").stdout.strip() == "no alerts with status failed"
 
 
-def test_an_unreachable_channel_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
-    _mail_env(monkeypatch, f"smtp://127.0.0.1:{free_port()}")
+def test_an_unreachable_channel_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch, closed_port: int) -> None:
+    _mail_env(monkeypatch, f"smtp://127.0.0.1:{closed_port}")
     result = _newswatch("alerts", "test", "email")
     assert result.exit_code == 1
     assert "unable to reach 127.0.0.1" in result.output

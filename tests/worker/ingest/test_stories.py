@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts.stories import band_keys, find_story, similarity, story_fingerprint
-from worker.extract import extract_file
+from newswatch.worker.ingest.stories import band_keys, find_story, similarity, story_fingerprint
+from newswatch.worker.ingest.extract import extract_file
 
-PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pipeline"
+PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pipeline"
 TANF = extract_file(PAGES / "article-tanf.html").text
 BORDER = extract_file(PAGES / "article-border.html").text
 COPY = TANF.replace("A US airstrike on Tuesday hit a convoy", "A US air strike on Tuesday struck a convoy").replace(

@@ -10,9 +10,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from worker.config import Settings
-from worker.errors import FetchError
-from worker.fetch import fetch, http_client
+from newswatch.worker.config import Settings
+from newswatch.worker.errors import FetchError
+from newswatch.worker.ingest.fetch import fetch, http_client
 
 
 @pytest.fixture

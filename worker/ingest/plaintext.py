@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from worker.article import Article
+from newswatch.worker.article import Article
 
 MAX_FURNITURE_WORDS = 25
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from alerts.message import AlertMessage
-from alerts.outbox import list_alerts, requeue_failed
-from storage.db import session_scope
-from storage.models import utcnow
-from worker.embedded import deliver_due
-from worker.errors import AlertError
-from worker.rules import Snippet
-from worker.runtime import Runtime, get_runtime
+from newswatch.alerts.errors import AlertError
+from newswatch.alerts.message import AlertMessage, Excerpt
+from newswatch.alerts.outbox import list_alerts, requeue_failed
+from newswatch.storage.db import session_scope
+from newswatch.storage.models import utcnow
+from newswatch.worker.alerting import deliver_due
+from newswatch.worker.cli.output import echo_json, print_deliveries
+from newswatch.worker.runtime import get_runtime, migrated_runtime
 
 
 @click.group()
@@ -27,8 +25,7 @@ def alerts() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def alerts_list(status: str | None, limit: int, as_json: bool) -> None:
     """Show outbox rows, newest first, with attempts and the last error."""
-    runtime = get_runtime()
-    runtime.migrate()
+    runtime = migrated_runtime()
     with session_scope(runtime.settings.database_url) as session:
         rows = list_alerts(session, status=status, limit=limit)
     for row in rows:
@@ -37,7 +34,7 @@ def alerts_list(status: str | None, limit: int, as_json: bool) -> None:
                 "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
                 "sent_at": row.sent_at.isoformat() if row.sent_at else None}
         if as_json:
-            click.echo(json.dumps(data))
+            echo_json(data)
         else:
             click.echo(f"{row.id:>5}  {row.status:<8} {row.channel:<12} [{row.rule}] story {row.story_key}, "
                        f"{row.attempts} attempt(s)" + (f": {row.last_error}" if row.last_error else ""))
@@ -49,27 +46,18 @@ def alerts_list(status: str | None, limit: int, as_json: bool) -> None:
 @click.argument("alert_ids", nargs=-1, type=int)
 def alerts_retry(alert_ids: tuple[int, ...]) -> None:
     """Put failed alerts (all, or the ids given) back in the queue and send what is due."""
-    runtime = get_runtime()
-    runtime.migrate()
+    runtime = migrated_runtime()
+    runtime.channels  # noqa: B018 - a misconfigured channel stops here, before anything is requeued
     with session_scope(runtime.settings.database_url) as session:
         count = requeue_failed(session, alert_ids or None)
     click.echo(f"requeued {count} alert(s)")
-    if not runtime.settings.broker_url:
-        _print_deliveries(runtime)
+    print_deliveries(deliver_due(runtime))
 
 
 @alerts.command("send")
 def alerts_send() -> None:
     """Deliver every alert that is due now (the embedded runner and the workers do this on their own)."""
-    runtime = get_runtime()
-    runtime.migrate()
-    _print_deliveries(runtime)
-
-
-def _print_deliveries(runtime: Runtime) -> None:
-    for delivery in deliver_due(runtime):
-        detail = f" ({delivery.error})" if delivery.error else ""
-        click.echo(f"alert {delivery.alert_id}: {delivery.outcome}{detail}")
+    print_deliveries(deliver_due(migrated_runtime()))
 
 
 @alerts.command("test")
@@ -85,10 +73,13 @@ def alerts_test(channel: str) -> None:
     sample = AlertMessage(
         key=f"test/{utcnow().isoformat()}/{channel}", rule="sample-rule", severity="info",
         title="newswatch test alert", url=None, source="newswatch", published=utcnow(),
-        snippets=(Snippet(text=text, marks=((start, start + len("airstrike")),)),), matched=("airstrike",),
+        snippets=(Excerpt(text=text, marks=((start, start + len("airstrike")),)),), matched=("airstrike",),
     )
     try:
         channels[channel].send([sample])
     except AlertError as exc:
         raise click.ClickException(f"{channel}: {exc}") from exc
     click.echo(f"sent a test alert through {channel}")
+
+
+COMMANDS = [alerts]

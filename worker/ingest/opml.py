@@ -9,7 +9,7 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
-from worker.errors import FeedError
+from newswatch.worker.errors import FeedError
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
 
-from worker.errors import FeedError
+from newswatch.worker.errors import FeedError
 
 LOGGER = logging.getLogger(__name__)
 
@@ -40,6 +40,18 @@ class FeedEntry:
     published: datetime | None
     entry_id: str | None
     author: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as a JSON-safe message body (a task argument)."""
+        data = asdict(self)
+        data["published"] = self.published.isoformat() if self.published else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FeedEntry:
+        """The inverse of `to_json`."""
+        published = data.get("published")
+        return cls(**{**data, "published": datetime.fromisoformat(published) if published else None})
 
 
 @dataclass(frozen=True)

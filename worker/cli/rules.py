@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from worker.durations import Duration
-from worker.errors import NewswatchError, RuleError
-from worker.rules import RuleSet, load_rules
+from newswatch.worker.cli.params import Duration
+from newswatch.worker.errors import NewswatchError, RuleError
+from newswatch.worker.rules import RuleSet, load_rules
 
 
 def _load(path: Path) -> RuleSet:
@@ -42,8 +42,8 @@ def rules_check(path: Path) -> None:
 @click.argument("articles", nargs=-1, required=True)
 def rules_test(path: Path, articles: tuple[str, ...]) -> None:
     """Show which rules match each article (file or URL) and why, and for the others the clause that failed."""
-    from worker.pipeline import article_for_input
-    from worker.runtime import get_runtime
+    from newswatch.worker.ingest.inputs import article_for_input
+    from newswatch.worker.runtime import get_runtime
 
     rule_set = _load(path)
     runtime = get_runtime()
@@ -79,13 +79,12 @@ def rules_backtest(path: Path | None, since: timedelta | None, show: int, send_a
     """
     from sqlmodel import col, select
 
-    from storage.articles import as_article
-    from storage.db import session_scope
-    from storage.models import StoredArticle, utcnow
-    from worker.runtime import get_runtime
+    from newswatch.storage.db import session_scope
+    from newswatch.storage.models import StoredArticle, utcnow
+    from newswatch.worker.pipeline import article_from_row, ingest
+    from newswatch.worker.runtime import migrated_runtime
 
-    runtime = get_runtime()
-    runtime.migrate()
+    runtime = migrated_runtime()
     rule_set = _load(path or runtime.settings.rules)
     with session_scope(runtime.settings.database_url) as session:
         query = select(StoredArticle)
@@ -96,12 +95,11 @@ def rules_backtest(path: Path | None, since: timedelta | None, show: int, send_a
     listed = 0
     with click.progressbar(rows, label=f"backtesting {len(rows)} articles", file=sys.stderr) as progress:
         if send_alerts:
-            from worker.pipeline import ingest
-
-            found = [(row, ingest(as_article(row), rules=rule_set, settings=runtime.settings, url_key=row.url_key,
+            found = [(row, ingest(article_from_row(row), rules=rule_set, settings=runtime.settings,
+                                  default_channels=runtime.default_channels, key=row.url_key,
                                   feed_id=row.feed_id).hits) for row in progress]
         else:
-            found = [(row, rule_set.match(as_article(row))) for row in progress]
+            found = [(row, rule_set.match(article_from_row(row))) for row in progress]
     for row, hits in found:
         for hit in hits:
             per_rule[hit.rule] += 1
@@ -112,8 +110,11 @@ def rules_backtest(path: Path | None, since: timedelta | None, show: int, send_a
     for rule in rule_set.rules:
         click.echo(f"  {rule.name}: {per_rule.get(rule.name, 0)}")
     if send_alerts:
-        from worker.embedded import deliver_due
+        from newswatch.worker.alerting import deliver_due
 
         deliveries = deliver_due(runtime)
         click.echo(f"alerts: {sum(d.outcome == 'sent' for d in deliveries)} sent, "
                    f"{sum(d.outcome in ('retry', 'failed') for d in deliveries)} not yet")
+
+
+COMMANDS = [rules]

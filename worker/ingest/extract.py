@@ -16,11 +16,11 @@ import trafilatura
 from trafilatura.meta import reset_caches
 from trafilatura.settings import Document, use_config
 
-from worker.article import Article
-from worker.errors import ExtractionError
-from worker.feeds import FeedEntry
-from worker.identity import site_domain
-from worker.plaintext import parse_text_document
+from newswatch.worker.article import Article
+from newswatch.worker.errors import ExtractionError
+from newswatch.worker.ingest.feeds import FeedEntry
+from newswatch.worker.ingest.identity import site_domain
+from newswatch.worker.ingest.plaintext import parse_text_document
 
 LOGGER = logging.getLogger(__name__)
 

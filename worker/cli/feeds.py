@@ -8,17 +8,15 @@ from pathlib import Path
 
 import click
 
-from storage.db import session_scope
-from storage.feeds import add_feed, find_feed, list_feeds, remove_feed
-from worker.durations import Duration
-from worker.opml import OpmlFeed, read_opml, write_opml
-from worker.runtime import get_runtime
+from newswatch.storage.db import session_scope
+from newswatch.storage.feeds import add_feed, find_feed, list_feeds, remove_feed
+from newswatch.worker.cli.params import Duration
+from newswatch.worker.ingest.opml import OpmlFeed, read_opml, write_opml
+from newswatch.worker.runtime import get_runtime, migrated_runtime
 
 
 def _database_url() -> str:
-    runtime = get_runtime()
-    runtime.migrate()
-    return runtime.settings.database_url
+    return migrated_runtime().settings.database_url
 
 
 def _interval(interval: timedelta | None) -> int:
@@ -99,3 +97,6 @@ def feeds_export() -> None:
     with session_scope(_database_url()) as session:
         rows = list_feeds(session)
     click.echo(write_opml([OpmlFeed(url=f.url, title=f.title) for f in rows]), nl=False)
+
+
+COMMANDS = [feeds]

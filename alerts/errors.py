@@ -1,0 +1,14 @@
+"""The one error a channel raises; `alerts.delivery` alone decides what happens next (see storage.errors)."""
+
+from __future__ import annotations
+
+from newswatch.storage.errors import NewswatchError
+
+
+class AlertError(NewswatchError):
+    """A channel failed to deliver; `permanent` stops retries, `retry_after` (seconds) sets the next try."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after

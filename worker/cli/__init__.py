@@ -1,0 +1,53 @@
+"""The `newswatch` command: one module per command group, output formatting in `output.py`.
+
+    scan.py     scan FILES/URLS now                 run.py     run, worker, beat
+    feeds.py    feeds add/list/remove/import/export  rules.py   rules check/test/backtest/schema
+    alerts.py   alerts list/retry/send/test          hits.py    hits (stored hits)
+    admin.py    db upgrade/revision, config
+
+Every error newswatch raises on purpose is printed as one line naming the file, line, URL or setting,
+never as a traceback; the exit status is non-zero when anything failed. Command modules import what they
+use when they run, so `newswatch --help` loads none of the pipeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from newswatch.storage.errors import NewswatchError
+
+
+class _CLI(click.Group):
+    """Turns newswatch's own errors into one clear line and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewswatchError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_CLI)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """newswatch: watch news feeds and pages for what matters to you."""
+    level = [logging.ERROR, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+
+
+def _register() -> None:
+    from newswatch.worker.cli import admin, alerts, feeds, hits, rules, run, scan
+
+    for module in (scan, run, feeds, rules, alerts, hits):
+        for command in module.COMMANDS:
+            main.add_command(command)
+    for command in admin.COMMANDS:
+        main.add_command(command)
+
+
+_register()

@@ -1,0 +1,50 @@
+"""`newswatch scan`: ingest files, folders or URLs now and show what matched."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from newswatch.alerts.message import AlertMessage
+
+
+class _ShownOnTerminal:
+    """The console channel during `scan`: the scan report already printed these hits on the terminal."""
+
+    name = "console"
+    mode = "immediate"
+
+    def send(self, messages: Sequence[AlertMessage]) -> None:
+        return None
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per article.")
+def scan(inputs: tuple[str, ...], as_json: bool) -> None:
+    """Ingest files, folders or URLs now and print each article's hits (new alerts are sent)."""
+    from newswatch.worker.alerting import deliver_due
+    from newswatch.worker.cli.output import echo_json, ingested_json, print_deliveries, print_ingested
+    from newswatch.worker.embedded import scan as scan_inputs
+    from newswatch.worker.runtime import migrated_runtime
+
+    runtime = migrated_runtime()
+    channels = runtime.channels  # a misconfigured channel stops the scan before it stores anything
+    failed = 0
+    for scanned in scan_inputs(runtime, inputs):
+        if scanned.result is None:
+            failed += 1
+            click.echo(f"error: {scanned.error}", err=True)
+        elif as_json:
+            echo_json(ingested_json(scanned.source, scanned.result))
+        else:
+            print_ingested(scanned.source, scanned.result)
+    print_deliveries(deliver_due(runtime, channels={**channels, "console": _ShownOnTerminal()}),
+                     only_problems=True)
+    if failed:
+        sys.exit(1)
+
+
+COMMANDS = [scan]
