@@ -44,8 +44,11 @@ from newswatch.storage.errors import ConfigError
 class Channel(Protocol):
     """Something that delivers alerts: immediately, or as an hourly or daily digest (`mode`)."""
 
-    name: str
-    mode: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def mode(self) -> str: ...
 
     def send(self, messages: Sequence[AlertMessage]) -> None: ...
 
@@ -62,11 +65,15 @@ class ChannelKind:
 
 CHANNEL_KINDS: dict[str, ChannelKind] = {
     "console": ChannelKind(ConsoleSettings, ConsoleChannel, {}),
-    "email": ChannelKind(EmailSettings, EmailChannel, {"url": "NEWSWATCH_SMTP_URL", "sender": "NEWSWATCH_EMAIL_FROM",
-                                                       "to": "NEWSWATCH_EMAIL_TO"}),
+    "email": ChannelKind(
+        EmailSettings,
+        EmailChannel,
+        {"url": "NEWSWATCH_SMTP_URL", "sender": "NEWSWATCH_EMAIL_FROM", "to": "NEWSWATCH_EMAIL_TO"},
+    ),
     "slack": ChannelKind(SlackSettings, SlackChannel, {"url": "NEWSWATCH_SLACK_WEBHOOK_URL"}),
-    "webhook": ChannelKind(WebhookSettings, WebhookChannel, {"url": "NEWSWATCH_WEBHOOK_URL",
-                                                             "secret": "NEWSWATCH_WEBHOOK_SECRET"}),
+    "webhook": ChannelKind(
+        WebhookSettings, WebhookChannel, {"url": "NEWSWATCH_WEBHOOK_URL", "secret": "NEWSWATCH_WEBHOOK_SECRET"}
+    ),
     "apprise": ChannelKind(AppriseSettings, AppriseChannel, {"urls": "NEWSWATCH_APPRISE_URLS"}),
 }
 """Every kind of channel a configuration may name."""
@@ -89,8 +96,9 @@ def build_channels(
         channels.update(_read_channels_file(channels_file, env))
     for name in default_channels or ():
         if name not in channels:
-            raise ConfigError(f"channels: default channel {name!r} is not configured "
-                              f"(configured: {', '.join(sorted(channels))})")
+            raise ConfigError(
+                f"channels: default channel {name!r} is not configured (configured: {', '.join(sorted(channels))})"
+            )
     return channels
 
 
@@ -104,8 +112,12 @@ def default_channel_names(channels: Mapping[str, Channel], default_channels: Seq
 def channel_variables(environ: Mapping[str, str] | None = None) -> dict[str, tuple[str, bool]]:
     """Each channel variable set in the environment: (value, is_secret), for `newswatch config` to mask."""
     env = os.environ if environ is None else environ
-    return {variable: (env[variable], _is_secret(kind, field))
-            for kind, spec in CHANNEL_KINDS.items() for field, variable in spec.env.items() if variable in env}
+    return {
+        variable: (env[variable], _is_secret(kind, field))
+        for kind, spec in CHANNEL_KINDS.items()
+        for field, variable in spec.env.items()
+        if variable in env
+    }
 
 
 def _from_env(spec: ChannelKind, env: Mapping[str, str]) -> dict[str, Any]:
@@ -169,8 +181,9 @@ def _read_channels_file(path: Path, env: Mapping[str, str]) -> dict[str, Channel
                 values[key.removesuffix("_env")] = env[str(value)]
             else:
                 if key in CHANNEL_KINDS[kind].settings.model_fields and _is_secret(kind, key):
-                    raise ConfigError(f"channels: {path}: channels.{name}.{key}: a secret; name its variable "
-                                      f"with `{key}_env`")
+                    raise ConfigError(
+                        f"channels: {path}: channels.{name}.{key}: a secret; name its variable with `{key}_env`"
+                    )
                 values[key] = value
         channels[name] = _build(name, kind, values, where=f"{path}: channels.{name}")
     return channels

@@ -17,8 +17,9 @@ class ConsoleSettings(ChannelSettings):
 class ConsoleChannel:
     """Writes each alert to a stream (standard output unless told otherwise)."""
 
-    def __init__(self, name: str = "console", settings: ConsoleSettings | None = None,
-                 stream: TextIO | None = None) -> None:
+    def __init__(
+        self, name: str = "console", settings: ConsoleSettings | None = None, stream: TextIO | None = None
+    ) -> None:
         self.name = name
         self.mode = (settings or ConsoleSettings()).mode
         self.stream = stream
@@ -32,8 +33,7 @@ class ConsoleChannel:
 
 def console_block(message: AlertMessage) -> str:
     """A plain-text alert block: rule, title, where, when, the marked excerpts and other sources."""
-    lines = [f"[newswatch] {message.rule} ({message.severity}): {message.title}",
-             f"  {message.url or message.source}"]
+    lines = [f"[newswatch] {message.rule} ({message.severity}): {message.title}", f"  {message.url or message.source}"]
     if message.published:
         lines.append(f"  published {message.published:%Y-%m-%d %H:%M} UTC")
     lines += [f"  > {snippet.marked()}" for snippet in message.snippets[:5]]

@@ -33,10 +33,10 @@ from newswatch.alerts.outbox import (
     mark_retry,
     mark_sent,
 )
-from newswatch.storage.db import session_scope
-from newswatch.storage.models import Alert, Hit, StoredArticle, utcnow
 from newswatch.alerts.settings import DeliverySettings
 from newswatch.storage.backoff import backoff_seconds
+from newswatch.storage.db import session_scope
+from newswatch.storage.models import Alert, Hit, StoredArticle, utcnow
 
 LOGGER = logging.getLogger(__name__)
 

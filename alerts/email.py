@@ -85,8 +85,10 @@ class EmailChannel:
             raise AlertError(f"{self.name}: login refused: {exc.smtp_code}", permanent=True) from None
         except smtplib.SMTPRecipientsRefused as exc:
             codes = sorted({code for code, _ in exc.recipients.values()})
-            raise AlertError(f"{self.name}: recipients refused: {', '.join(exc.recipients)} ({codes})",
-                             permanent=all(code >= 500 for code in codes)) from None
+            raise AlertError(
+                f"{self.name}: recipients refused: {', '.join(exc.recipients)} ({codes})",
+                permanent=all(code >= 500 for code in codes),
+            ) from None
         except smtplib.SMTPResponseException as exc:
             raise AlertError(f"{self.name}: server replied {exc.smtp_code}", permanent=exc.smtp_code >= 500) from None
         except (smtplib.SMTPException, OSError) as exc:

@@ -40,16 +40,27 @@ def enqueue_alerts(
         due = now
         if quiet is not None:
             previous = session.exec(
-                select(Alert.created_at).where(Alert.rule == rule, Alert.channel == channel,
-                                               col(Alert.created_at) > now - quiet)
-                .order_by(col(Alert.created_at)).limit(1)
+                select(Alert.created_at)
+                .where(Alert.rule == rule, Alert.channel == channel, col(Alert.created_at) > now - quiet)
+                .order_by(col(Alert.created_at))
+                .limit(1)
             ).first()
             if previous is not None:
                 due = previous + quiet
-        new_id = insert_ignore(session, Alert, {
-            "hit_id": hit_id, "rule": rule, "story_key": story_key, "channel": channel, "status": "pending",
-            "attempts": 0, "next_attempt_at": due, "created_at": now,
-        })
+        new_id = insert_ignore(
+            session,
+            Alert,
+            {
+                "hit_id": hit_id,
+                "rule": rule,
+                "story_key": story_key,
+                "channel": channel,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": due,
+                "created_at": now,
+            },
+        )
         if new_id is not None:
             ids.append(new_id)
     return ids
@@ -58,8 +69,9 @@ def enqueue_alerts(
 def claim(session: Session, alert_id: int, now: datetime | None = None) -> Alert | None:
     """Take the row for sending if it is due and nobody holds it; None when someone else has it or it is done."""
     now = now or utcnow()
-    due = and_(col(Alert.status) == "pending",
-               or_(col(Alert.next_attempt_at).is_(None), col(Alert.next_attempt_at) <= now))
+    due = and_(
+        col(Alert.status) == "pending", or_(col(Alert.next_attempt_at).is_(None), col(Alert.next_attempt_at) <= now)
+    )
     abandoned = and_(col(Alert.status) == "sending", col(Alert.lease_until) < now)
     result = session.execute(
         update(Alert)
@@ -86,7 +98,8 @@ def mark_retry(session: Session, alert_id: int, *, error: str, at: datetime) -> 
 def defer(session: Session, alert_id: int, *, at: datetime) -> None:
     """Hold a claimed row back until `at` (a digest period's end) without counting an attempt."""
     session.execute(
-        update(Alert).where(col(Alert.id) == alert_id)
+        update(Alert)
+        .where(col(Alert.id) == alert_id)
         .values(status="pending", next_attempt_at=at, lease_until=None, attempts=col(Alert.attempts) - 1)
     )
 
@@ -105,11 +118,15 @@ def due_alert_ids(
 ) -> list[int]:
     """Rows a sender should try now (optionally of one channel): pending and due, or abandoned by a crash."""
     now = now or utcnow()
-    query = select(Alert.id).where(or_(
-        and_(col(Alert.status) == "pending",
-             or_(col(Alert.next_attempt_at).is_(None), col(Alert.next_attempt_at) <= now)),
-        and_(col(Alert.status) == "sending", col(Alert.lease_until) < now),
-    ))
+    query = select(Alert.id).where(
+        or_(
+            and_(
+                col(Alert.status) == "pending",
+                or_(col(Alert.next_attempt_at).is_(None), col(Alert.next_attempt_at) <= now),
+            ),
+            and_(col(Alert.status) == "sending", col(Alert.lease_until) < now),
+        )
+    )
     if channel is not None:
         query = query.where(Alert.channel == channel)
     query = query.order_by(col(Alert.id)).limit(limit)
@@ -118,15 +135,20 @@ def due_alert_ids(
 
 def held_back(alert: Alert) -> bool:
     """Whether a rule's quiet window made this row wait (first attempt, due later than it was queued)."""
-    return (alert.attempts <= 1 and alert.created_at is not None and alert.next_attempt_at is not None
-            and alert.next_attempt_at - alert.created_at > timedelta(seconds=1))
+    return (
+        alert.attempts <= 1
+        and alert.created_at is not None
+        and alert.next_attempt_at is not None
+        and alert.next_attempt_at - alert.created_at > timedelta(seconds=1)
+    )
 
 
 def held_alert_ids(session: Session, *, channel: str, rule: str, now: datetime | None = None) -> list[int]:
     """Due rows of one rule and channel that a quiet window held back: they go out together."""
     now = now or utcnow()
-    query = select(Alert).where(col(Alert.status) == "pending", Alert.channel == channel, Alert.rule == rule,
-                                col(Alert.next_attempt_at) <= now)
+    query = select(Alert).where(
+        col(Alert.status) == "pending", Alert.channel == channel, Alert.rule == rule, col(Alert.next_attempt_at) <= now
+    )
     return [row.id for row in session.exec(query.order_by(col(Alert.id))) if row.id is not None and held_back(row)]
 
 

@@ -17,8 +17,9 @@ from newswatch.alerts.message import AlertMessage, Excerpt
 
 def highlight(excerpt: Excerpt) -> Markup:
     """An excerpt as HTML with each mention in <mark>, every piece escaped."""
-    return Markup("").join(Markup("<mark>%s</mark>") % piece if mark else escape(piece)
-                           for piece, mark in excerpt.pieces())
+    return Markup("").join(
+        Markup("<mark>%s</mark>") % piece if mark else escape(piece) for piece, mark in excerpt.pieces()
+    )
 
 
 _HTML = Environment(loader=PackageLoader("newswatch.alerts", "templates"), autoescape=select_autoescape(["html", "j2"]))

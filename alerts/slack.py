@@ -48,8 +48,10 @@ def alert_blocks(message: AlertMessage) -> list[dict[str, Any]]:
     quoted = "\n".join(f"> {_marked(s)}" for s in message.snippets[:5])
     body = f"*{escape(message.rule)}* ({escape(message.severity)}): {_link(message.url, message.title)}"
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _cut(f"{message.rule}: {message.title}",
-                                                                          HEADER_LIMIT)}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _cut(f"{message.rule}: {message.title}", HEADER_LIMIT)},
+        },
         {"type": "section", "text": {"type": "mrkdwn", "text": _cut(body, TEXT_LIMIT)}},
     ]
     if quoted:
@@ -60,19 +62,25 @@ def alert_blocks(message: AlertMessage) -> list[dict[str, Any]]:
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(" · ".join(context), 300)}]})
     if message.other_sources:
         others = ", ".join(_link(s.url, s.site or s.title) for s in message.other_sources)
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
-                                                        "text": _cut(f"Also reported by: {others}", 300)}]})
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(f"Also reported by: {others}", 300)}]}
+        )
     return blocks
 
 
 def digest_blocks(messages: Sequence[AlertMessage]) -> list[dict[str, Any]]:
     """A digest: one header, then one section per rule listing its articles (within Slack's limits)."""
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text",
-                                                               "text": f"newswatch digest: {len(messages)} alerts"}}]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"newswatch digest: {len(messages)} alerts"}}
+    ]
     for rule, group in groupby(sorted(messages, key=lambda m: m.rule), key=lambda m: m.rule):
         lines = [f"• {_link(m.url, m.title)} ({escape(m.source)})" for m in group]
-        blocks.append({"type": "section", "text": {"type": "mrkdwn",
-                                                   "text": _cut(f"*{escape(rule)}*\n" + "\n".join(lines), TEXT_LIMIT)}})
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": _cut(f"*{escape(rule)}*\n" + "\n".join(lines), TEXT_LIMIT)},
+            }
+        )
         if len(blocks) >= BLOCK_LIMIT:
             break
     return blocks

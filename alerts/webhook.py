@@ -70,7 +70,11 @@ class WebhookChannel:
             return
         if status == 429:
             retry_after = response.headers.get("Retry-After", "")
-            raise AlertError(f"{self.name}: rate limited: status=429",
-                             retry_after=float(retry_after) if retry_after.isdigit() else None)
-        raise AlertError(f"{self.name}: unable to send alert: status={status}",
-                         permanent=400 <= status < 500 and status not in (408, 425))
+            raise AlertError(
+                f"{self.name}: rate limited: status=429",
+                retry_after=float(retry_after) if retry_after.isdigit() else None,
+            )
+        raise AlertError(
+            f"{self.name}: unable to send alert: status={status}",
+            permanent=400 <= status < 500 and status not in (408, 425),
+        )

@@ -61,9 +61,11 @@ def extraction(corpus: Path) -> None:
             continue
         scores.append(token_f1(article.text, expected["articleBody"]))
     elapsed = time.perf_counter() - started
-    print(f"extraction: {len(scores)} pages, token F1 mean {statistics.mean(scores):.3f} "
-          f"median {statistics.median(scores):.3f}, {failures} without main text, "
-          f"{len(scores) / elapsed:.1f} pages/s")
+    print(
+        f"extraction: {len(scores)} pages, token F1 mean {statistics.mean(scores):.3f} "
+        f"median {statistics.median(scores):.3f}, {failures} without main text, "
+        f"{len(scores) / elapsed:.1f} pages/s"
+    )
 
 
 def traps(corpus: Path) -> None:
@@ -75,8 +77,10 @@ def traps(corpus: Path) -> None:
         hit = any(h.rule == "airstrikes" for h in rules.match(article))
         right += hit == about_strikes
         verdict = "ok" if hit == about_strikes else "WRONG"
-        print(f"trap {name}: airstrikes {'hit' if hit else 'no hit'} (expected {'hit' if about_strikes else 'none'}) "
-              f"{verdict}")
+        print(
+            f"trap {name}: airstrikes {'hit' if hit else 'no hit'} (expected {'hit' if about_strikes else 'none'}) "
+            f"{verdict}"
+        )
     print(f"traps: {right}/{len(TRAPS)} as expected")
 
 

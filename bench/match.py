@@ -28,9 +28,33 @@ from newswatch.worker.ingest.extract import extract_file  # noqa: E402
 from newswatch.worker.rules import RuleSet, parse_rules  # noqa: E402
 
 SIZES = (100, 1_000, 10_000)
-NEWS_WORDS = ["border", "crossing", "militia", "convoy", "drone", "strike", "rocket", "artillery", "garrison",
-              "desert", "brigade", "commander", "ceasefire", "shelling", "checkpoint", "frontier", "raid",
-              "airport", "refinery", "pipeline", "tribal", "province", "capital", "minister", "envoy"]
+NEWS_WORDS = [
+    "border",
+    "crossing",
+    "militia",
+    "convoy",
+    "drone",
+    "strike",
+    "rocket",
+    "artillery",
+    "garrison",
+    "desert",
+    "brigade",
+    "commander",
+    "ceasefire",
+    "shelling",
+    "checkpoint",
+    "frontier",
+    "raid",
+    "airport",
+    "refinery",
+    "pipeline",
+    "tribal",
+    "province",
+    "capital",
+    "minister",
+    "envoy",
+]
 
 
 def _name(rng: random.Random) -> str:
@@ -58,8 +82,8 @@ def generated_rules(count: int, seed: int = 7) -> tuple[str, list[list[str]]]:
         lines += [f"  - name: generated-{index}", f"    query: '{query}'"]
         phrases.append(terms)
     example = (ROOT / "seeds" / "rules.yaml").read_text()
-    entities = example[example.index("entities:"):example.index("rules:")]
-    rules = example[example.index("rules:") + len("rules:"):]
+    entities = example[example.index("entities:") : example.index("rules:")]
+    rules = example[example.index("rules:") + len("rules:") :]
     return entities + "\n".join(lines) + rules, phrases
 
 
@@ -108,8 +132,10 @@ def main() -> None:
         previous = ours
     assert previous is not None
     growth = results[SIZES[-1]] / results[SIZES[-2]]
-    print(f"10x rules ({SIZES[-2]:,} -> {SIZES[-1]:,}) costs {growth:.2f}x the time (target <= 2x); "
-          f"{SIZES[-1]:,} rules: {results[SIZES[-1]]:.3f} ms per article (target <= 1 ms)")
+    print(
+        f"10x rules ({SIZES[-2]:,} -> {SIZES[-1]:,}) costs {growth:.2f}x the time (target <= 2x); "
+        f"{SIZES[-1]:,} rules: {results[SIZES[-1]]:.3f} ms per article (target <= 1 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -40,8 +40,9 @@ def story_candidates(
     query = (
         select(StoredArticle.story_id, StoredArticle.fingerprint)
         .join(StoryBand, col(StoryBand.article_id) == col(StoredArticle.id))
-        .where(col(StoryBand.band).in_(list(bands)), col(StoryBand.created_at) >= since,
-               col(StoredArticle.id) != exclude)
+        .where(
+            col(StoryBand.band).in_(list(bands)), col(StoryBand.created_at) >= since, col(StoredArticle.id) != exclude
+        )
         .distinct()
     )
     return [(story, fp) for story, fp in session.exec(query) if story is not None and fp is not None]

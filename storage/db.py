@@ -44,7 +44,7 @@ def normalise_url(url: str) -> str:
     """Accept the URLs users write (`postgresql://`, `postgres://`) and use the psycopg 3 driver for them."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

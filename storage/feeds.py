@@ -13,10 +13,19 @@ from newswatch.storage.models import Feed, utcnow
 def add_feed(session: Session, url: str, *, interval_seconds: int, title: str | None = None) -> tuple[Feed, bool]:
     """Add a feed (due at once); an existing URL keeps its state and gets the new interval. Returns (feed, new)."""
     now = utcnow()
-    new_id = insert_ignore(session, Feed, {
-        "url": url, "title": title, "interval_seconds": interval_seconds, "enabled": True,
-        "error_count": 0, "created_at": now, "next_poll_at": now,
-    })
+    new_id = insert_ignore(
+        session,
+        Feed,
+        {
+            "url": url,
+            "title": title,
+            "interval_seconds": interval_seconds,
+            "enabled": True,
+            "error_count": 0,
+            "created_at": now,
+            "next_poll_at": now,
+        },
+    )
     feed = session.exec(select(Feed).where(Feed.url == url)).one()
     if new_id is None:
         feed.interval_seconds = interval_seconds

@@ -113,8 +113,12 @@ class WorkerStack:
 
     def env(self, **extra: str) -> dict[str, str]:
         """The environment of a `newswatch` command run against this stack."""
-        return {**os.environ, "NEWSWATCH_DATABASE_URL": self.database_url, "NEWSWATCH_BROKER_URL": self.redis_url,
-                **extra}
+        return {
+            **os.environ,
+            "NEWSWATCH_DATABASE_URL": self.database_url,
+            "NEWSWATCH_BROKER_URL": self.redis_url,
+            **extra,
+        }
 
     def children(self) -> list[int]:
         """The worker's prefork children (processes this test session started, through the worker)."""
@@ -129,12 +133,29 @@ def worker_stack(database_url: str, log_dir: Path) -> Iterator[WorkerStack]:
     client.flushdb()
     log_path = log_dir / "worker.log"
     log = log_path.open("wb")
-    env = {**os.environ, "NEWSWATCH_DATABASE_URL": database_url, "NEWSWATCH_BROKER_URL": REDIS_URL,
-           "NEWSWATCH_RULES": str(SEED_RULES)}
+    env = {
+        **os.environ,
+        "NEWSWATCH_DATABASE_URL": database_url,
+        "NEWSWATCH_BROKER_URL": REDIS_URL,
+        "NEWSWATCH_RULES": str(SEED_RULES),
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "newswatch.worker", "worker", "-c", "2", "--without-mingle", "--without-gossip",
-         "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=log_dir,
+        [
+            sys.executable,
+            "-m",
+            "newswatch.worker",
+            "worker",
+            "-c",
+            "2",
+            "--without-mingle",
+            "--without-gossip",
+            "-n",
+            f"test-{uuid.uuid4().hex[:8]}@%h",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=log_dir,
     )
     try:
         _wait_for_worker(REDIS_URL, process, log_path)
@@ -155,8 +176,11 @@ def shared_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     """One worker per backend for a whole test module (starting one costs seconds); see `stack`."""
     folder = tmp_path_factory.mktemp(f"stack-{request.param}")
     with ExitStack() as stack:
-        url = (f"sqlite:///{folder / 'newswatch.db'}" if request.param == "sqlite"
-               else stack.enter_context(fresh_postgres()))
+        url = (
+            f"sqlite:///{folder / 'newswatch.db'}"
+            if request.param == "sqlite"
+            else stack.enter_context(fresh_postgres())
+        )
         from newswatch.storage.schema import upgrade
 
         upgrade(url)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from newswatch.storage.errors import ConfigError
@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_sqlite(cls, value: str) -> str:
         prefix = "sqlite:///"
-        path = value[len(prefix):] if value.startswith(prefix) else None
+        path = value[len(prefix) :] if value.startswith(prefix) else None
         if not path or path.startswith("/") or path.startswith(":memory:") or path.startswith("file:"):
             return value
         return prefix + str(Path(path).expanduser().absolute())

@@ -13,9 +13,9 @@ from typing import Any
 from celery.exceptions import TimeoutError as CeleryTimeout
 from celery.result import AsyncResult
 
+from newswatch.alerts.delivery import Delivery
 from newswatch.storage.db import session_scope
 from newswatch.storage.feeds import list_feeds
-from newswatch.alerts.delivery import Delivery
 from newswatch.worker.report import ArticleSummary, PollSummary, RoundReport
 from newswatch.worker.runtime import Runtime
 

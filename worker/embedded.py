@@ -64,8 +64,12 @@ def scan(runtime: Runtime, inputs: Iterable[str]) -> Iterator[Scanned]:
     for item in expand_inputs(inputs):
         try:
             article = article_for_input(item, settings=runtime.settings, client=runtime.client)
-            yield Scanned(item, pipeline.ingest(article, rules=rules, settings=runtime.settings,
-                                                default_channels=runtime.default_channels))
+            yield Scanned(
+                item,
+                pipeline.ingest(
+                    article, rules=rules, settings=runtime.settings, default_channels=runtime.default_channels
+                ),
+            )
         except (NewswatchError, OSError) as exc:
             LOGGER.debug("scan failed on %s", item, exc_info=True)
             yield Scanned(item, error=str(exc))
@@ -86,8 +90,9 @@ def _poll_one(runtime: Runtime, feed: Feed, report: RoundReport) -> None:
     assert feed.id is not None
     feed_id, settings = feed.id, runtime.settings
     try:
-        polled = with_retries(lambda _: pipeline.poll_feed(feed_id, settings=settings, client=runtime.client),
-                              settings=settings)
+        polled = with_retries(
+            lambda _: pipeline.poll_feed(feed_id, settings=settings, client=runtime.client), settings=settings
+        )
     except NewswatchError as exc:
         report.errors.append(str(exc))
         return
@@ -99,8 +104,15 @@ def _poll_one(runtime: Runtime, feed: Feed, report: RoundReport) -> None:
         try:
             ingested = with_retries(
                 lambda final, entry=entry: pipeline.ingest_entry(  # type: ignore[misc]
-                    entry, feed_id=feed_id, feed_url=polled.url, rules=rules, settings=settings,
-                    client=runtime.client, default_channels=runtime.default_channels, final_attempt=final),
+                    entry,
+                    feed_id=feed_id,
+                    feed_url=polled.url,
+                    rules=rules,
+                    settings=settings,
+                    client=runtime.client,
+                    default_channels=runtime.default_channels,
+                    final_attempt=final,
+                ),
                 settings=settings,
             )
         except NewswatchError as exc:

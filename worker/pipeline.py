@@ -56,9 +56,15 @@ class Ingested:
     """Why the feed entry's own text stood in for its page, if it did."""
 
     def summary(self, source: str | None = None) -> ArticleSummary:
-        return ArticleSummary(source=source or self.article.url or self.article.source, title=self.article.title,
-                              new=self.new, hits=[h.rule for h in self.hits], new_hits=list(self.new_hits),
-                              alert_ids=list(self.alert_ids), problem=self.problem)
+        return ArticleSummary(
+            source=source or self.article.url or self.article.source,
+            title=self.article.title,
+            new=self.new,
+            hits=[h.rule for h in self.hits],
+            new_hits=list(self.new_hits),
+            alert_ids=list(self.alert_ids),
+            problem=self.problem,
+        )
 
 
 @dataclass(frozen=True)
@@ -100,8 +106,9 @@ def ingest(
     new_hits: list[str] = []
     alert_ids: list[int] = []
     with session_scope(settings.database_url) as session:
-        row, new = store_article(session, _article_row(article, key=key or url_key(article.url), feed_id=feed_id,
-                                                            fingerprint=fingerprint))
+        row, new = store_article(
+            session, _article_row(article, key=key or url_key(article.url), feed_id=feed_id, fingerprint=fingerprint)
+        )
         assert row.id is not None
         if new:
             bands = band_keys(fingerprint)
@@ -115,32 +122,60 @@ def ingest(
                 continue
             new_hits.append(hit.rule)
             spec = rules.rule(hit.rule)
-            alert_ids += enqueue_alerts(session, hit_id=hit_id, rule=hit.rule, story_key=str(row.story_id or row.id),
-                                        channels=list(hit.alert) or default_channels,
-                                        quiet=spec.realert if spec else None)
+            alert_ids += enqueue_alerts(
+                session,
+                hit_id=hit_id,
+                rule=hit.rule,
+                story_key=str(row.story_id or row.id),
+                channels=list(hit.alert) or default_channels,
+                quiet=spec.realert if spec else None,
+            )
         article_id = row.id
     return Ingested(article_id, new, article, hits, new_hits, alert_ids, problem)
 
 
 def _article_row(article: Article, *, key: str | None, feed_id: int | None, fingerprint: bytes) -> StoredArticle:
     return StoredArticle(
-        url_key=key, content_hash=content_hash(article.title, article.text), url=article.url,
-        source=article.source, title=article.title, text=article.text, author=article.author,
-        published_at=article.published, site_name=article.site_name, language=article.language,
-        domain=article.domain, feed_id=feed_id, fingerprint=fingerprint,
+        url_key=key,
+        content_hash=content_hash(article.title, article.text),
+        url=article.url,
+        source=article.source,
+        title=article.title,
+        text=article.text,
+        author=article.author,
+        published_at=article.published,
+        site_name=article.site_name,
+        language=article.language,
+        domain=article.domain,
+        feed_id=feed_id,
+        fingerprint=fingerprint,
     )
 
 
 def _hit_row(article_id: int, hit: RuleHit) -> Hit:
-    return Hit(article_id=article_id, rule=hit.rule, severity=hit.severity, rules_version=hit.rules_version,
-               score=hit.score, snippet=hit.snippet, evidence=hit.to_dict())
+    return Hit(
+        article_id=article_id,
+        rule=hit.rule,
+        severity=hit.severity,
+        rules_version=hit.rules_version,
+        score=hit.score,
+        snippet=hit.snippet,
+        evidence=hit.to_dict(),
+    )
 
 
 def article_from_row(row: StoredArticle) -> Article:
     """A stored row back as the plain `Article` the rule engine reads (for backtests and re-matching)."""
     return Article(
-        source=row.source, title=row.title, text=row.text, url=row.url, author=row.author,
-        published=row.published_at, site_name=row.site_name, language=row.language, domain=row.domain,
+        source=row.source,
+        title=row.title,
+        text=row.text,
+        url=row.url,
+        author=row.author,
+        published=row.published_at,
+        site_name=row.site_name,
+        language=row.language,
+        domain=row.domain,
     )
 
 
@@ -156,15 +191,27 @@ def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Poll
             raise FeedError(f"feed: no feed with id {feed_id}", source=str(feed_id))
         url, etag, last_modified, body_hash = feed.url, feed.etag, feed.last_modified, feed.body_hash
     try:
-        result = fetch(client, url, max_bytes=settings.max_feed_bytes, deadline=settings.fetch_deadline,
-                       etag=etag, last_modified=last_modified)
+        result = fetch(
+            client,
+            url,
+            max_bytes=settings.max_feed_bytes,
+            deadline=settings.fetch_deadline,
+            etag=etag,
+            last_modified=last_modified,
+        )
         if result.not_modified:
             _record(settings, feed_id, status=304, error=None)
             return Polled(feed_id, url, "not-modified", [])
         digest = hashlib.sha256(result.body).hexdigest()
         if digest == body_hash:
-            _record(settings, feed_id, status=result.status, error=None, etag=result.etag,
-                    last_modified=result.last_modified)
+            _record(
+                settings,
+                feed_id,
+                status=result.status,
+                error=None,
+                etag=result.etag,
+                last_modified=result.last_modified,
+            )
             return Polled(feed_id, url, "unchanged", [])
         parsed = parse_feed(result.body, url=result.final_url, content_type=result.content_type)
     except (FetchError, FeedError) as exc:
@@ -175,8 +222,16 @@ def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Poll
     entries = _unique_entries(parsed.entries)
     with session_scope(settings.database_url) as session:
         known = known_url_keys(session, (key for e in entries if (key := url_key(e.url))))
-        record_poll(session, feed_id, status=result.status, error=parsed.error, etag=result.etag,
-                    last_modified=result.last_modified, body_hash=digest, title=parsed.title)
+        record_poll(
+            session,
+            feed_id,
+            status=result.status,
+            error=parsed.error,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            body_hash=digest,
+            title=parsed.title,
+        )
     unseen = [e for e in entries if url_key(e.url) not in known]
     return Polled(feed_id, url, "fetched", unseen, parsed.error)
 
@@ -213,10 +268,18 @@ def ingest_entry(
     Before the final attempt, a timeout or a 5xx on the page is raised for the runner to retry later;
     on the final attempt (or for a page that cannot be read at all) the entry's own text stands in.
     """
-    article, problem = article_for_entry(entry, feed_url=feed_url, settings=settings, client=client,
-                                         retry_transient=not final_attempt)
-    return ingest(article, rules=rules, settings=settings, default_channels=default_channels, feed_id=feed_id,
-                  key=url_key(entry.url), problem=problem)
+    article, problem = article_for_entry(
+        entry, feed_url=feed_url, settings=settings, client=client, retry_transient=not final_attempt
+    )
+    return ingest(
+        article,
+        rules=rules,
+        settings=settings,
+        default_channels=default_channels,
+        feed_id=feed_id,
+        key=url_key(entry.url),
+        problem=problem,
+    )
 
 
 def article_for_entry(

@@ -62,8 +62,13 @@ class RoundReport:
         hits = sum(len(a.new_hits) for a in self.articles)
         sent = sum(d.outcome == "sent" for d in self.deliveries)
         queued = sum(len(a.alert_ids) for a in self.articles)
-        parts = [f"feeds polled: {len(self.polled)}", f"articles: {len(self.articles)} ({new} new)",
-                 f"new hits: {hits}", f"alerts: {queued} queued, {sent} sent", f"errors: {len(self.errors)}"]
+        parts = [
+            f"feeds polled: {len(self.polled)}",
+            f"articles: {len(self.articles)} ({new} new)",
+            f"new hits: {hits}",
+            f"alerts: {queued} queued, {sent} sent",
+            f"errors: {len(self.errors)}",
+        ]
         if self.pending:
             parts.append(f"still pending: {len(self.pending)}")
         return ", ".join(parts)

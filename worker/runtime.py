@@ -71,8 +71,9 @@ class Runtime:
         """Every configured channel, validated: a mistake is a `ConfigError` naming the channel."""
         from newswatch.alerts.channels import build_channels
 
-        return build_channels(default_channels=self.settings.default_channels,
-                              channels_file=self.settings.channels_file)
+        return build_channels(
+            default_channels=self.settings.default_channels, channels_file=self.settings.channels_file
+        )
 
     @cached_property
     def default_channels(self) -> list[str]:

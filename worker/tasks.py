@@ -57,8 +57,13 @@ def poll_feed(self: Task, feed_id: int) -> dict[str, Any]:
     except FeedError as exc:
         return {"error": str(exc)}
     entries = [ingest_entry.delay(feed_id, polled.url, e.to_json()).id for e in polled.entries]
-    return {"url": polled.url, "outcome": polled.outcome, "new_entries": len(polled.entries),
-            "warning": polled.warning, "entries": entries}
+    return {
+        "url": polled.url,
+        "outcome": polled.outcome,
+        "new_entries": len(polled.entries),
+        "warning": polled.warning,
+        "entries": entries,
+    }
 
 
 @shared_task(name="newswatch.ingest_entry", bind=True)
@@ -72,8 +77,13 @@ def ingest_entry(self: Task, feed_id: int | None, feed_url: str, entry: dict[str
         settings = settings.model_copy(update={"fetch_pages": False})  # the entry's own text stands in
     try:
         ingested = pipeline.ingest_entry(
-            feed_entry, feed_id=feed_id, feed_url=feed_url, rules=runtime.rules(), settings=settings,
-            client=runtime.client, default_channels=runtime.default_channels,
+            feed_entry,
+            feed_id=feed_id,
+            feed_url=feed_url,
+            rules=runtime.rules(),
+            settings=settings,
+            client=runtime.client,
+            default_channels=runtime.default_channels,
             final_attempt=self.request.retries >= settings.retry_attempts - 1,
         )
     except FetchError as exc:

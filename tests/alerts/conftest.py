@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from newswatch.alerts.message import AlertMessage, SourceRef
-from newswatch.alerts.message import Excerpt
+from newswatch.alerts.message import AlertMessage, Excerpt, SourceRef
 
 
 def sample(
@@ -14,8 +13,14 @@ def sample(
     text = "On June 6, a US airstrike on a position held by the Syrian army in Tanf drew a line."
     start = text.index("airstrike")
     return AlertMessage(
-        key=key, rule=rule, severity="high", title=title, url="http://127.0.0.1/news/tanf", source="Desert Dispatch",
+        key=key,
+        rule=rule,
+        severity="high",
+        title=title,
+        url="http://127.0.0.1/news/tanf",
+        source="Desert Dispatch",
         published=datetime(2017, 6, 6, 17, 5, tzinfo=UTC),
-        snippets=(Excerpt(text, ((start, start + 9),)),), matched=("airstrike",),
+        snippets=(Excerpt(text, ((start, start + 9),)),),
+        matched=("airstrike",),
         other_sources=(SourceRef("http://127.0.0.1/copy", "Wire Service", "Strike near Tanf"),),
     )

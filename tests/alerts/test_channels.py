@@ -10,9 +10,12 @@ from newswatch.alerts.channels import CHANNEL_KINDS, build_channels, default_cha
 from newswatch.storage.errors import ConfigError
 
 COMPLETE = {
-    "NEWSWATCH_SMTP_URL": "smtp://127.0.0.1:2525", "NEWSWATCH_EMAIL_FROM": "nw@example.org",
-    "NEWSWATCH_EMAIL_TO": "a@example.org, b@example.org", "NEWSWATCH_SLACK_WEBHOOK_URL": "http://127.0.0.1:9/hook",
-    "NEWSWATCH_WEBHOOK_URL": "http://127.0.0.1:9/h", "NEWSWATCH_APPRISE_URLS": "json://127.0.0.1:9/notify",
+    "NEWSWATCH_SMTP_URL": "smtp://127.0.0.1:2525",
+    "NEWSWATCH_EMAIL_FROM": "nw@example.org",
+    "NEWSWATCH_EMAIL_TO": "a@example.org, b@example.org",
+    "NEWSWATCH_SLACK_WEBHOOK_URL": "http://127.0.0.1:9/hook",
+    "NEWSWATCH_WEBHOOK_URL": "http://127.0.0.1:9/h",
+    "NEWSWATCH_APPRISE_URLS": "json://127.0.0.1:9/notify",
 }
 
 
@@ -44,13 +47,20 @@ def test_a_file_channel_is_not_a_default_channel(tmp_path: Path) -> None:
     assert default_channel_names(channels, None) == ["console"]
 
 
-@pytest.mark.parametrize(("environ", "message"), [
-    ({"NEWSWATCH_SMTP_URL": "smtp://127.0.0.1:2525", "NEWSWATCH_EMAIL_FROM": "nw@example.org"},
-     "email in the environment: NEWSWATCH_EMAIL_TO is not set"),
-    ({"NEWSWATCH_SMTP_URL": "http://127.0.0.1", "NEWSWATCH_EMAIL_FROM": "a@b", "NEWSWATCH_EMAIL_TO": "c@d"},
-     "NEWSWATCH_SMTP_URL: .*smtp://host"),
-    ({"NEWSWATCH_WEBHOOK_SECRET": "s3cret"}, "webhook in the environment: NEWSWATCH_WEBHOOK_URL is not set"),
-])
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"NEWSWATCH_SMTP_URL": "smtp://127.0.0.1:2525", "NEWSWATCH_EMAIL_FROM": "nw@example.org"},
+            "email in the environment: NEWSWATCH_EMAIL_TO is not set",
+        ),
+        (
+            {"NEWSWATCH_SMTP_URL": "http://127.0.0.1", "NEWSWATCH_EMAIL_FROM": "a@b", "NEWSWATCH_EMAIL_TO": "c@d"},
+            "NEWSWATCH_SMTP_URL: .*smtp://host",
+        ),
+        ({"NEWSWATCH_WEBHOOK_SECRET": "s3cret"}, "webhook in the environment: NEWSWATCH_WEBHOOK_URL is not set"),
+    ],
+)
 def test_a_half_configured_channel_is_an_error_naming_the_variable(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message) as caught:
         build_channels(environ=environ)
@@ -60,9 +70,11 @@ def test_a_half_configured_channel_is_an_error_naming_the_variable(environ: dict
 def test_a_channels_file_names_more_channels_with_secrets_from_the_environment(tmp_path: Path) -> None:
     environ = {"OPS_SLACK_URL": "http://127.0.0.1:9/ops", "DESK_SMTP_URL": "smtp://127.0.0.1:2525"}
     path = tmp_path / "channels.yaml"
-    path.write_text("channels:\n  ops-slack: {kind: slack, url_env: OPS_SLACK_URL, mode: hourly}\n"
-                    "  desk-mail: {kind: email, url_env: DESK_SMTP_URL, to: [desk@example.org], "
-                    "sender: nw@example.org, mode: daily}\n")
+    path.write_text(
+        "channels:\n  ops-slack: {kind: slack, url_env: OPS_SLACK_URL, mode: hourly}\n"
+        "  desk-mail: {kind: email, url_env: DESK_SMTP_URL, to: [desk@example.org], "
+        "sender: nw@example.org, mode: daily}\n"
+    )
     channels = build_channels(channels_file=path, environ=environ)
     assert (channels["ops-slack"].mode, channels["desk-mail"].mode) == ("hourly", "daily")
 
@@ -75,14 +87,17 @@ def test_a_file_channel_takes_what_it_leaves_out_from_its_kinds_variables(tmp_pa
     assert channels["desk-mail"].sender == "nw@example.org"  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("channels:\n  ops: {kind: slack, url_env: NOT_SET_ANYWHERE}\n", "ops in .*NOT_SET_ANYWHERE is not set"),
-    ("channels:\n  ops: {kind: pager, url_env: X}\n", "ops: unknown kind 'pager'"),
-    ("channels:\n  ops: {kind: slack, url: 'http://secret'}\n", r"channels.ops.url: a secret; .*`url_env`"),
-    ("channels:\n  ops: {kind: slack, mode: weekly, url_env: X}\n", "channels.ops.mode"),
-    ("channels:\n  ops: {kind: slack, url_env: X, colour: red}\n", "channels.ops.colour: Extra inputs"),
-    ("channels:\n  ops: {kind: email, url_env: X}\n", "channels.ops.sender: Field required"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("channels:\n  ops: {kind: slack, url_env: NOT_SET_ANYWHERE}\n", "ops in .*NOT_SET_ANYWHERE is not set"),
+        ("channels:\n  ops: {kind: pager, url_env: X}\n", "ops: unknown kind 'pager'"),
+        ("channels:\n  ops: {kind: slack, url: 'http://secret'}\n", r"channels.ops.url: a secret; .*`url_env`"),
+        ("channels:\n  ops: {kind: slack, mode: weekly, url_env: X}\n", "channels.ops.mode"),
+        ("channels:\n  ops: {kind: slack, url_env: X, colour: red}\n", "channels.ops.colour: Extra inputs"),
+        ("channels:\n  ops: {kind: email, url_env: X}\n", "channels.ops.sender: Field required"),
+    ],
+)
 def test_mistakes_name_the_file_and_the_channel(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "channels.yaml"
     path.write_text(text)

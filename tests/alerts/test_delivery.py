@@ -53,8 +53,9 @@ class SlackStandIn:
         return Counter(rule for body in text for rule in SEED_RULES if rule in body)
 
 
-def _served_slack(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch,
-                  script: list[tuple[int, dict[str, str]]] | None = None) -> tuple[SlackStandIn, Runtime]:
+def _served_slack(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, script: list[tuple[int, dict[str, str]]] | None = None
+) -> tuple[SlackStandIn, Runtime]:
     """A Slack stand-in on the test HTTP server, and a runtime whose default channel posts to it."""
     slack = SlackStandIn(script)
     httpserver.expect_request("/hook", method="POST").respond_with_handler(slack)
@@ -161,11 +162,14 @@ def test_the_same_story_from_three_feeds_gives_one_alert_per_rule_and_channel(
     with session_scope(runtime.settings.database_url) as session:
         for name, (site, lead) in copies.items():
             httpserver.expect_request(f"/{name}/story").respond_with_data(
-                _copy_of_tanf_story(site, lead), content_type="text/html")
+                _copy_of_tanf_story(site, lead), content_type="text/html"
+            )
             httpserver.expect_request(f"/{name}/rss").respond_with_data(
                 f'<?xml version="1.0"?><rss version="2.0"><channel><title>{site}</title><item>'
                 f"<title>Strike near Tanf</title><link>{httpserver.url_for(f'/{name}/story')}</link>"
-                "</item></channel></rss>", content_type="application/rss+xml")
+                "</item></channel></rss>",
+                content_type="application/rss+xml",
+            )
             add_feed(session, httpserver.url_for(f"/{name}/rss"), interval_seconds=900)
 
     report = run_round(runtime, every_feed=True)
@@ -177,8 +181,10 @@ def test_the_same_story_from_three_feeds_gives_one_alert_per_rule_and_channel(
     assert len(articles) == 3
     assert len({a.story_id for a in articles}) == 1
     # The Tanf story hits two rules; each alerts once for the story, not once per site.
-    assert Counter((a.rule, a.channel) for a in alerts) == {("airstrikes", "slack"): 1,
-                                                            ("border-crossings", "slack"): 1}
+    assert Counter((a.rule, a.channel) for a in alerts) == {
+        ("airstrikes", "slack"): 1,
+        ("border-crossings", "slack"): 1,
+    }
     assert slack.rules_accepted() == {"airstrikes": 1, "border-crossings": 1}
     for payload in slack.accepted:  # each alert links its article and lists the two other sites
         body = json.dumps(payload)

@@ -16,7 +16,6 @@ from newswatch.storage.models import Alert
 from newswatch.worker.alerting import deliver_due
 from newswatch.worker.embedded import scan
 from newswatch.worker.runtime import Runtime, get_runtime, reset_runtime
-
 from tests.conftest import Mailbox
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_dcd6abdc8038f5e6.txt"
@@ -41,18 +40,27 @@ def _rewind(runtime: Runtime, by: timedelta) -> None:
     with session_scope(runtime.settings.database_url) as session:
         for alert in session.exec(select(Alert)):
             assert alert.created_at is not None and alert.next_attempt_at is not None
-            session.execute(update(Alert).where(Alert.id == alert.id).values(
-                created_at=alert.created_at - by, next_attempt_at=alert.next_attempt_at - by))
+            session.execute(
+                update(Alert)
+                .where(Alert.id == alert.id)
+                .values(created_at=alert.created_at - by, next_attempt_at=alert.next_attempt_at - by)
+            )
 
 
 def test_each_seed_hit_arrives_as_an_email(smtp_server: tuple[str, Mailbox], monkeypatch: pytest.MonkeyPatch) -> None:
     url, mailbox = smtp_server
-    runtime = _runtime(monkeypatch, NEWSWATCH_SMTP_URL=url, NEWSWATCH_EMAIL_FROM="nw@example.org",
-                       NEWSWATCH_EMAIL_TO="desk@example.org", NEWSWATCH_DEFAULT_CHANNELS="email")
+    runtime = _runtime(
+        monkeypatch,
+        NEWSWATCH_SMTP_URL=url,
+        NEWSWATCH_EMAIL_FROM="nw@example.org",
+        NEWSWATCH_EMAIL_TO="desk@example.org",
+        NEWSWATCH_DEFAULT_CHANNELS="email",
+    )
     list(scan(runtime, [str(SEED)]))
     assert {d.outcome for d in deliver_due(runtime)} == {"sent"}
-    assert _subjects(mailbox) == [f"[newswatch] {rule}: {TITLE}" for rule in
-                                  ("airstrikes", "border-crossings", "commanders")]
+    assert _subjects(mailbox) == [
+        f"[newswatch] {rule}: {TITLE}" for rule in ("airstrikes", "border-crossings", "commanders")
+    ]
 
 
 def test_an_hourly_digest_waits_for_the_hour_then_sends_one_email(
@@ -60,10 +68,13 @@ def test_an_hourly_digest_waits_for_the_hour_then_sends_one_email(
 ) -> None:
     url, mailbox = smtp_server
     channels = tmp_path / "channels.yaml"
-    channels.write_text("channels:\n  desk: {kind: email, url_env: DESK_SMTP, to: [desk@example.org], "
-                        "sender: nw@example.org, mode: hourly}\n")
-    runtime = _runtime(monkeypatch, DESK_SMTP=url, NEWSWATCH_CHANNELS_FILE=str(channels),
-                       NEWSWATCH_DEFAULT_CHANNELS="desk")
+    channels.write_text(
+        "channels:\n  desk: {kind: email, url_env: DESK_SMTP, to: [desk@example.org], "
+        "sender: nw@example.org, mode: hourly}\n"
+    )
+    runtime = _runtime(
+        monkeypatch, DESK_SMTP=url, NEWSWATCH_CHANNELS_FILE=str(channels), NEWSWATCH_DEFAULT_CHANNELS="desk"
+    )
     list(scan(runtime, [str(SEED)]))
     assert {d.outcome for d in deliver_due(runtime)} == {"deferred"}
     assert mailbox.messages == []
@@ -90,9 +101,14 @@ def test_a_quiet_window_holds_a_rules_next_alerts_until_it_has_passed(
     }
     for day, text in stories.items():
         (inbox / f"{day}.txt").write_text(f"The {day} strike\n\n{text}\n")
-    runtime = _runtime(monkeypatch, NEWSWATCH_RULES=str(rules), NEWSWATCH_SMTP_URL=url,
-                       NEWSWATCH_EMAIL_FROM="nw@example.org", NEWSWATCH_EMAIL_TO="desk@example.org",
-                       NEWSWATCH_DEFAULT_CHANNELS="email")
+    runtime = _runtime(
+        monkeypatch,
+        NEWSWATCH_RULES=str(rules),
+        NEWSWATCH_SMTP_URL=url,
+        NEWSWATCH_EMAIL_FROM="nw@example.org",
+        NEWSWATCH_EMAIL_TO="desk@example.org",
+        NEWSWATCH_DEFAULT_CHANNELS="email",
+    )
     list(scan(runtime, [str(inbox / "first.txt")]))
     deliver_due(runtime)
     list(scan(runtime, [str(inbox / "second.txt"), str(inbox / "third.txt")]))
@@ -103,8 +119,10 @@ def test_a_quiet_window_holds_a_rules_next_alerts_until_it_has_passed(
     outcomes = [d for d in deliver_due(runtime) if d.outcome != "skipped"]
 
     assert [(d.outcome, len(d.batch)) for d in outcomes] == [("sent", 2)]
-    assert _subjects(mailbox) == ["[newswatch] airstrikes: The first strike",
-                                  "[newswatch] digest: 2 alerts (airstrikes)"]
+    assert _subjects(mailbox) == [
+        "[newswatch] airstrikes: The first strike",
+        "[newswatch] digest: 2 alerts (airstrikes)",
+    ]
     with session_scope(runtime.settings.database_url) as session:
         assert {a.status for a in session.exec(select(Alert))} == {"sent"}
 
@@ -117,8 +135,13 @@ def test_an_immediate_channel_sends_one_email_per_alert(
     inbox.mkdir()
     (inbox / "a.txt").write_text("Depot hit\n\nAn airstrike hit a weapons depot near the border on Monday.\n")
     (inbox / "b.txt").write_text("Bridge down\n\nOfficials said an airstrike destroyed the only river bridge.\n")
-    runtime = _runtime(monkeypatch, NEWSWATCH_SMTP_URL=url, NEWSWATCH_EMAIL_FROM="nw@example.org",
-                       NEWSWATCH_EMAIL_TO="desk@example.org", NEWSWATCH_DEFAULT_CHANNELS="email")
+    runtime = _runtime(
+        monkeypatch,
+        NEWSWATCH_SMTP_URL=url,
+        NEWSWATCH_EMAIL_FROM="nw@example.org",
+        NEWSWATCH_EMAIL_TO="desk@example.org",
+        NEWSWATCH_DEFAULT_CHANNELS="email",
+    )
     list(scan(runtime, [str(inbox)]))
     assert [d.outcome for d in deliver_due(runtime)] == ["sent", "sent"]
     assert _subjects(mailbox) == ["[newswatch] airstrikes: Bridge down", "[newswatch] airstrikes: Depot hit"]

@@ -10,7 +10,6 @@ import pytest
 
 from newswatch.alerts.email import EmailChannel, EmailSettings
 from newswatch.alerts.errors import AlertError
-
 from tests.conftest import Mailbox
 
 from .conftest import sample
@@ -24,7 +23,9 @@ def _parse(raw: bytes) -> EmailMessage:
 
 def test_it_sends_a_multipart_alert_with_the_evidence(smtp_server: tuple[str, Mailbox]) -> None:
     url, mailbox = smtp_server
-    EmailChannel("email", EmailSettings(url=url, sender="newswatch@example.org", to=["desk@example.org"])).send([sample()])
+    EmailChannel("email", EmailSettings(url=url, sender="newswatch@example.org", to=["desk@example.org"])).send(
+        [sample()]
+    )
     (raw,) = mailbox.messages
     message = _parse(raw)
     assert message["Subject"] == "[newswatch] airstrikes: US airstrike hits convoy near Tanf"
@@ -50,7 +51,9 @@ def test_the_same_alert_keeps_its_message_id(smtp_server: tuple[str, Mailbox]) -
 def test_a_script_in_the_title_arrives_escaped_in_html(smtp_server: tuple[str, Mailbox]) -> None:
     url, mailbox = smtp_server
     hostile = sample(title='<script>alert("x")</script> Tanf strike')
-    EmailChannel("email", EmailSettings(url=url, sender="newswatch@example.org", to=["desk@example.org"])).send([hostile])
+    EmailChannel("email", EmailSettings(url=url, sender="newswatch@example.org", to=["desk@example.org"])).send(
+        [hostile]
+    )
     html = _parse(mailbox.messages[0]).get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
@@ -59,7 +62,9 @@ def test_a_script_in_the_title_arrives_escaped_in_html(smtp_server: tuple[str, M
 def test_a_digest_groups_alerts_by_rule(smtp_server: tuple[str, Mailbox]) -> None:
     url, mailbox = smtp_server
     messages = [sample(rule="commanders", key="a"), sample(key="b"), sample(title="Second strike", key="c")]
-    EmailChannel("email", EmailSettings(url=url, sender="newswatch@example.org", to=["desk@example.org"])).send(messages)
+    EmailChannel("email", EmailSettings(url=url, sender="newswatch@example.org", to=["desk@example.org"])).send(
+        messages
+    )
     message = _parse(mailbox.messages[0])
     assert message["Subject"] == "[newswatch] digest: 3 alerts (airstrikes, commanders)"
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -70,13 +75,17 @@ def test_a_refused_recipient_is_permanent(smtp_server: tuple[str, Mailbox]) -> N
     url, mailbox = smtp_server
     mailbox.refuse.add("nobody@example.org")
     with pytest.raises(AlertError, match="recipients refused") as caught:
-        EmailChannel("email", EmailSettings(url=url, sender="newswatch@example.org", to=["nobody@example.org"])).send([sample()])
+        EmailChannel("email", EmailSettings(url=url, sender="newswatch@example.org", to=["nobody@example.org"])).send(
+            [sample()]
+        )
     assert caught.value.permanent
 
 
 def test_a_server_that_is_down_is_transient_and_the_password_is_not_shown(closed_port: int) -> None:
     url = f"smtp://alerts:s3cret@127.0.0.1:{closed_port}"
     with pytest.raises(AlertError) as caught:
-        EmailChannel("email", EmailSettings(url=url, sender="newswatch@example.org", to=["desk@example.org"])).send([sample()])
+        EmailChannel("email", EmailSettings(url=url, sender="newswatch@example.org", to=["desk@example.org"])).send(
+            [sample()]
+        )
     assert not caught.value.permanent
     assert "s3cret" not in str(caught.value)

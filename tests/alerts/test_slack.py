@@ -9,14 +9,15 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from newswatch.alerts.slack import BLOCK_LIMIT, HEADER_LIMIT, TEXT_LIMIT, SlackChannel, SlackSettings
 from newswatch.alerts.errors import AlertError
+from newswatch.alerts.slack import BLOCK_LIMIT, HEADER_LIMIT, TEXT_LIMIT, SlackChannel, SlackSettings
 
 from .conftest import sample
 
 
-def _capture(httpserver: HTTPServer, status: int = 200, body: str = "ok",
-             headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def _capture(
+    httpserver: HTTPServer, status: int = 200, body: str = "ok", headers: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     received: list[dict[str, Any]] = []
 
     def handler(request: Request) -> Response:
@@ -67,12 +68,15 @@ def test_a_long_digest_stays_within_slack_limits(httpserver: HTTPServer) -> None
     _check_block_kit(received[0])
 
 
-@pytest.mark.parametrize(("status", "headers", "permanent", "retry_after"), [
-    (500, {}, False, None),
-    (429, {"Retry-After": "7"}, False, 7.0),
-    (404, {}, True, None),
-    (410, {}, True, None),
-])
+@pytest.mark.parametrize(
+    ("status", "headers", "permanent", "retry_after"),
+    [
+        (500, {}, False, None),
+        (429, {"Retry-After": "7"}, False, 7.0),
+        (404, {}, True, None),
+        (410, {}, True, None),
+    ],
+)
 def test_failures_say_whether_and_when_to_retry(
     httpserver: HTTPServer, status: int, headers: dict[str, str], permanent: bool, retry_after: float | None
 ) -> None:

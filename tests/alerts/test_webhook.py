@@ -11,8 +11,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from newswatch.alerts.apprise_channel import AppriseChannel, AppriseSettings
-from newswatch.alerts.webhook import WebhookChannel, WebhookSettings
 from newswatch.alerts.errors import AlertError
+from newswatch.alerts.webhook import WebhookChannel, WebhookSettings
 from newswatch.storage.errors import ConfigError
 
 from .conftest import sample
@@ -34,7 +34,7 @@ def test_the_receiver_can_verify_the_signature_and_dedupe_by_key(httpserver: HTT
     (alert,) = json.loads(body)["alerts"]
     assert (alert["rule"], alert["matched"]) == ("airstrikes", ["airstrike"])
     snippet = alert["snippets"][0]
-    (start, end), = snippet["marks"]
+    ((start, end),) = snippet["marks"]
     assert snippet["text"][start:end] == "airstrike"
 
 

@@ -14,15 +14,20 @@ from newswatch.storage.schema import upgrade
 from newswatch.worker.ingest.identity import canonical_url, content_hash
 
 ARTICLE = StoredArticle(
-    source="https://news.example/a/1", url="https://news.example/a/1", title="Border point retaken",
-    text="Forces reached the border crossing at al-Qaim.", published_at=datetime(2017, 6, 10, tzinfo=UTC),
-    domain="news.example", content_hash="",
+    source="https://news.example/a/1",
+    url="https://news.example/a/1",
+    title="Border point retaken",
+    text="Forces reached the border crossing at al-Qaim.",
+    published_at=datetime(2017, 6, 10, tzinfo=UTC),
+    domain="news.example",
+    content_hash="",
 )
 
 
 def _store(url: str, article: StoredArticle = ARTICLE) -> tuple[int, bool]:
-    keyed = article.model_copy(update={"url_key": canonical_url(article.url or ""),
-                                       "content_hash": content_hash(article.title, article.text)})
+    keyed = article.model_copy(
+        update={"url_key": canonical_url(article.url or ""), "content_hash": content_hash(article.title, article.text)}
+    )
     with session_scope(url) as session:
         row, new = store_article(session, keyed)
         assert row.id is not None
@@ -46,8 +51,9 @@ def test_the_same_article_twice_is_stored_once(database_url: str) -> None:
 def test_a_tracking_parameter_does_not_make_a_new_article(database_url: str) -> None:
     upgrade(database_url)
     _store(database_url)
-    tracked = ARTICLE.model_copy(update={"url": "https://news.example/a/1?utm_source=rss#comments",
-                                         "text": ARTICLE.text + " Updated."})
+    tracked = ARTICLE.model_copy(
+        update={"url": "https://news.example/a/1?utm_source=rss#comments", "text": ARTICLE.text + " Updated."}
+    )
     _, new = _store(database_url, tracked)
     assert not new
     assert _count(database_url) == 1

@@ -32,8 +32,9 @@ def test_a_poll_schedules_the_next_one_and_keeps_validators_the_server_did_not_r
         feed_id = feed.id
     assert feed_id is not None
     with session_scope(database_url) as session:
-        record_poll(session, feed_id, status=200, error=None, etag='"v1"',
-                    last_modified="Mon, 01 Jan 2024 00:00:00 GMT")
+        record_poll(
+            session, feed_id, status=200, error=None, etag='"v1"', last_modified="Mon, 01 Jan 2024 00:00:00 GMT"
+        )
     with session_scope(database_url) as session:
         record_poll(session, feed_id, status=304, error=None)
     with session_scope(database_url) as session:

@@ -39,8 +39,10 @@ def _rss(server: HTTPServer, paths: list[str]) -> str:
         "<pubDate>Sat, 10 Jun 2017 09:00:00 GMT</pubDate></item>"
         for p in paths
     )
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Desert Dispatch</title>'
-            f"<link>{server.url_for('/')}</link><description>News</description>{items}</channel></rss>")
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Desert Dispatch</title>'
+        f"<link>{server.url_for('/')}</link><description>News</description>{items}</channel></rss>"
+    )
 
 
 def _serve_feed(server: HTTPServer, path: str, body: str) -> None:
@@ -59,8 +61,14 @@ def _serve_pages(server: HTTPServer) -> None:
 
 
 def _run_once(stack: WorkerStack, cwd: Path, *, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newswatch.worker", "run", "--once", "--timeout", str(timeout)],
-                          env=stack.env(), cwd=cwd, capture_output=True, text=True, timeout=timeout + 30)
+    return subprocess.run(
+        [sys.executable, "-m", "newswatch.worker", "run", "--once", "--timeout", str(timeout)],
+        env=stack.env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout + 30,
+    )
 
 
 def _app(stack: WorkerStack) -> Celery:
@@ -167,8 +175,14 @@ def test_a_page_that_keeps_killing_its_worker_is_skipped(stack: WorkerStack, htt
 
     httpserver.expect_request("/news/poison").respond_with_handler(poison)
     url = httpserver.url_for("/news/poison")
-    entry = {"url": url, "title": "US airstrike near Tanf", "summary": "A US airstrike hit a convoy near Tanf.",
-             "published": None, "entry_id": None, "author": None}
+    entry = {
+        "url": url,
+        "title": "US airstrike near Tanf",
+        "summary": "A US airstrike hit a convoy near Tanf.",
+        "published": None,
+        "entry_id": None,
+        "author": None,
+    }
 
     result = _app(stack).send_task("newswatch.ingest_entry", args=(None, httpserver.url_for("/feed.xml"), entry))
 

@@ -29,15 +29,24 @@ def alerts_list(status: str | None, limit: int, as_json: bool) -> None:
     with session_scope(runtime.settings.database_url) as session:
         rows = list_alerts(session, status=status, limit=limit)
     for row in rows:
-        data = {"id": row.id, "rule": row.rule, "channel": row.channel, "status": row.status,
-                "attempts": row.attempts, "last_error": row.last_error, "story": row.story_key,
-                "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
-                "sent_at": row.sent_at.isoformat() if row.sent_at else None}
+        data = {
+            "id": row.id,
+            "rule": row.rule,
+            "channel": row.channel,
+            "status": row.status,
+            "attempts": row.attempts,
+            "last_error": row.last_error,
+            "story": row.story_key,
+            "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+        }
         if as_json:
             echo_json(data)
         else:
-            click.echo(f"{row.id:>5}  {row.status:<8} {row.channel:<12} [{row.rule}] story {row.story_key}, "
-                       f"{row.attempts} attempt(s)" + (f": {row.last_error}" if row.last_error else ""))
+            click.echo(
+                f"{row.id:>5}  {row.status:<8} {row.channel:<12} [{row.rule}] story {row.story_key}, "
+                f"{row.attempts} attempt(s)" + (f": {row.last_error}" if row.last_error else "")
+            )
     if not rows and not as_json:
         click.echo("no alerts" + (f" with status {status}" if status else ""))
 
@@ -71,9 +80,15 @@ def alerts_test(channel: str) -> None:
     text = "A US airstrike on a position held by the Syrian army in Tanf drew a line near the border."
     start = text.index("airstrike")
     sample = AlertMessage(
-        key=f"test/{utcnow().isoformat()}/{channel}", rule="sample-rule", severity="info",
-        title="newswatch test alert", url=None, source="newswatch", published=utcnow(),
-        snippets=(Excerpt(text=text, marks=((start, start + len("airstrike")),)),), matched=("airstrike",),
+        key=f"test/{utcnow().isoformat()}/{channel}",
+        rule="sample-rule",
+        severity="info",
+        title="newswatch test alert",
+        url=None,
+        source="newswatch",
+        published=utcnow(),
+        snippets=(Excerpt(text=text, marks=((start, start + len("airstrike")),)),),
+        matched=("airstrike",),
     )
     try:
         channels[channel].send([sample])

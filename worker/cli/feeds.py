@@ -50,15 +50,26 @@ def feeds_list(as_json: bool) -> None:
         rows = list_feeds(session)
     for feed in rows:
         if as_json:
-            click.echo(json.dumps({
-                "id": feed.id, "url": feed.url, "title": feed.title, "interval_seconds": feed.interval_seconds,
-                "enabled": feed.enabled, "last_status": feed.last_status, "last_error": feed.last_error,
-                "last_polled_at": feed.last_polled_at.isoformat() if feed.last_polled_at else None,
-            }))
+            click.echo(
+                json.dumps(
+                    {
+                        "id": feed.id,
+                        "url": feed.url,
+                        "title": feed.title,
+                        "interval_seconds": feed.interval_seconds,
+                        "enabled": feed.enabled,
+                        "last_status": feed.last_status,
+                        "last_error": feed.last_error,
+                        "last_polled_at": feed.last_polled_at.isoformat() if feed.last_polled_at else None,
+                    }
+                )
+            )
             continue
         polled = feed.last_polled_at.strftime("%Y-%m-%d %H:%M") if feed.last_polled_at else "never"
-        click.echo(f"{feed.id:>4}  {feed.url}  every {feed.interval_seconds // 60} min, last poll {polled}"
-                   + (f", status {feed.last_status}" if feed.last_status else ""))
+        click.echo(
+            f"{feed.id:>4}  {feed.url}  every {feed.interval_seconds // 60} min, last poll {polled}"
+            + (f", status {feed.last_status}" if feed.last_status else "")
+        )
         if feed.last_error:
             click.echo(f"      last error: {feed.last_error}")
     if not rows and not as_json:

@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
+from newswatch.alerts.delivery import Delivery
 from newswatch.storage.models import Hit, StoredArticle
 from newswatch.worker.pipeline import Ingested
-from newswatch.alerts.delivery import Delivery
 from newswatch.worker.report import RoundReport
 
 
@@ -91,9 +91,14 @@ def hit_json(hit: Hit, article: StoredArticle) -> dict[str, Any]:
         "rule": hit.rule,
         "severity": hit.severity,
         "created_at": hit.created_at.isoformat() if hit.created_at else None,
-        "article": {"id": article.id, "title": article.title, "url": article.url, "source": article.source,
-                    "site_name": article.site_name,
-                    "published": article.published_at.isoformat() if article.published_at else None},
+        "article": {
+            "id": article.id,
+            "title": article.title,
+            "url": article.url,
+            "source": article.source,
+            "site_name": article.site_name,
+            "published": article.published_at.isoformat() if article.published_at else None,
+        },
         "matches": list(dict.fromkeys(m["text"] for m in hit.evidence.get("matches", ()))),
         "snippet": hit.snippet,
         "score": hit.score,

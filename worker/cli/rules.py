@@ -33,8 +33,10 @@ def rules_check(path: Path) -> None:
     """Check a rules file: `file:line:column: problem` and exit 1 on a mistake."""
     rule_set = _load(path)
     enabled = sum(rule.enabled for rule in rule_set.rules)
-    click.echo(f"{path}: {len(rule_set.rules)} rules ({enabled} enabled), {len(rule_set.entities)} entity lists, "
-               f"version {rule_set.version}")
+    click.echo(
+        f"{path}: {len(rule_set.rules)} rules ({enabled} enabled), {len(rule_set.entities)} entity lists, "
+        f"version {rule_set.version}"
+    )
 
 
 @rules.command("test")
@@ -70,8 +72,12 @@ def rules_test(path: Path, articles: tuple[str, ...]) -> None:
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--since", type=Duration(), default=None, help="Only articles stored in this period, e.g. 30d.")
 @click.option("--show", type=int, default=20, show_default=True, help="How many would-be hits to list.")
-@click.option("--alert", "send_alerts", is_flag=True,
-              help="Also store the new hits and send their alerts (once per rule, story and channel).")
+@click.option(
+    "--alert",
+    "send_alerts",
+    is_flag=True,
+    help="Also store the new hits and send their alerts (once per rule, story and channel).",
+)
 def rules_backtest(path: Path | None, since: timedelta | None, show: int, send_alerts: bool) -> None:
     """Re-run a rules file over the stored articles and show what it would have caught.
 
@@ -95,9 +101,20 @@ def rules_backtest(path: Path | None, since: timedelta | None, show: int, send_a
     listed = 0
     with click.progressbar(rows, label=f"backtesting {len(rows)} articles", file=sys.stderr) as progress:
         if send_alerts:
-            found = [(row, ingest(article_from_row(row), rules=rule_set, settings=runtime.settings,
-                                  default_channels=runtime.default_channels, key=row.url_key,
-                                  feed_id=row.feed_id).hits) for row in progress]
+            found = [
+                (
+                    row,
+                    ingest(
+                        article_from_row(row),
+                        rules=rule_set,
+                        settings=runtime.settings,
+                        default_channels=runtime.default_channels,
+                        key=row.url_key,
+                        feed_id=row.feed_id,
+                    ).hits,
+                )
+                for row in progress
+            ]
         else:
             found = [(row, rule_set.match(article_from_row(row))) for row in progress]
     for row, hits in found:
@@ -113,8 +130,10 @@ def rules_backtest(path: Path | None, since: timedelta | None, show: int, send_a
         from newswatch.worker.alerting import deliver_due
 
         deliveries = deliver_due(runtime)
-        click.echo(f"alerts: {sum(d.outcome == 'sent' for d in deliveries)} sent, "
-                   f"{sum(d.outcome in ('retry', 'failed') for d in deliveries)} not yet")
+        click.echo(
+            f"alerts: {sum(d.outcome == 'sent' for d in deliveries)} sent, "
+            f"{sum(d.outcome in ('retry', 'failed') for d in deliveries)} not yet"
+        )
 
 
 COMMANDS = [rules]

@@ -9,8 +9,13 @@ import click
 
 @click.command()
 @click.option("--once", is_flag=True, help="Poll every feed once, wait until it is processed, then exit.")
-@click.option("--timeout", type=float, default=600.0, show_default=True,
-              help="With a broker and --once: how long to wait for the workers, in seconds.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=600.0,
+    show_default=True,
+    help="With a broker and --once: how long to wait for the workers, in seconds.",
+)
 def run(once: bool, timeout: float) -> None:
     """Poll the configured feeds on schedule (on the workers when NEWSWATCH_BROKER_URL is set)."""
     from newswatch.worker.cli.output import print_round
@@ -37,8 +42,13 @@ def run(once: bool, timeout: float) -> None:
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("-Q", "--queues", default="poll,extract,alerts", show_default=True)
 @click.option("-c", "--concurrency", type=int, default=None)
-@click.option("-P", "--pool", default="prefork", show_default=True,
-              help="prefork for extract (trafilatura is not thread-safe); threads is fine for poll and alerts.")
+@click.option(
+    "-P",
+    "--pool",
+    default="prefork",
+    show_default=True,
+    help="prefork for extract (trafilatura is not thread-safe); threads is fine for poll and alerts.",
+)
 @click.pass_context
 def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str) -> None:
     """Run Celery workers (needs NEWSWATCH_BROKER_URL); extra arguments go to `celery worker`."""

@@ -41,8 +41,7 @@ def scan(inputs: tuple[str, ...], as_json: bool) -> None:
             echo_json(ingested_json(scanned.source, scanned.result))
         else:
             print_ingested(scanned.source, scanned.result)
-    print_deliveries(deliver_due(runtime, channels={**channels, "console": _ShownOnTerminal()}),
-                     only_problems=True)
+    print_deliveries(deliver_due(runtime, channels={**channels, "console": _ShownOnTerminal()}), only_problems=True)
     if failed:
         sys.exit(1)
 

@@ -33,8 +33,16 @@ _CONFIG["DEFAULT"]["max_tree_size"] = str(MAX_TREE_SIZE)
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
 NOT_DOCUMENTS = {"Makefile", "Dockerfile", "LICENSE", "README"}
-_BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/octet-stream",
-                 "application/zip", "application/gzip")
+_BINARY_TYPES = (
+    "image/",
+    "audio/",
+    "video/",
+    "font/",
+    "application/pdf",
+    "application/octet-stream",
+    "application/zip",
+    "application/gzip",
+)
 _HTML_LANG = re.compile(r"""<html[^>]*\blang=["']?([a-zA-Z]{2,3})""", re.IGNORECASE)
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.IGNORECASE)
 
@@ -59,7 +67,12 @@ def extract_page(body: bytes, *, url: str, content_type: str | None = None) -> A
     # favor_precision: on real news pages (bench/evaluate.py) it scores a higher token F1 and keeps
     # related-story teasers ("drone strike" in a sidebar) out of the text that rules match.
     document = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=True, favor_precision=True,
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
         config=_CONFIG,
     )
     if not isinstance(document, Document) or len((document.text or "").split()) < MIN_WORDS:

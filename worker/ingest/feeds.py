@@ -151,14 +151,16 @@ def _parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
         link = item.get("url") or item.get("external_url")
         summary = item.get("summary") or item.get("content_text") or _text(item.get("content_html"))
         authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        entries.append(FeedEntry(
-            url=urljoin(url, link) if link else None,
-            title=_text(item.get("title")),
-            summary=_text(summary),
-            published=_iso_date(item.get("date_published") or item.get("date_modified")),
-            entry_id=str(item["id"]) if item.get("id") is not None else None,
-            author=(authors[0].get("name") if authors and isinstance(authors[0], dict) else None),
-        ))
+        entries.append(
+            FeedEntry(
+                url=urljoin(url, link) if link else None,
+                title=_text(item.get("title")),
+                summary=_text(summary),
+                published=_iso_date(item.get("date_published") or item.get("date_modified")),
+                entry_id=str(item["id"]) if item.get("id") is not None else None,
+                author=(authors[0].get("name") if authors and isinstance(authors[0], dict) else None),
+            )
+        )
     return ParsedFeed(title=data.get("title"), entries=entries, error=None)
 
 

@@ -69,8 +69,9 @@ def fetch(
     started = time.monotonic()
     try:
         # No single wait may outlast the whole deadline.
-        timeout = httpx.Timeout(min(deadline, client.timeout.read or deadline),
-                                connect=min(deadline, client.timeout.connect or deadline))
+        timeout = httpx.Timeout(
+            min(deadline, client.timeout.read or deadline), connect=min(deadline, client.timeout.connect or deadline)
+        )
         with client.stream("GET", url, headers=headers, timeout=timeout) as response:
             if response.status_code == 304:
                 return _result(url, response, b"")

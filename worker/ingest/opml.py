@@ -31,16 +31,16 @@ def read_opml(path: Path) -> list[OpmlFeed]:
     except OSError as exc:
         raise FeedError(f"opml: cannot read: {path} ({exc})", source=str(path)) from exc
     if etree.QName(tree.getroot()).localname != "opml":
-        raise FeedError(f"opml: root element is <{tree.getroot().tag}>, not <opml> at line 1: {path}",
-                        source=str(path))
+        raise FeedError(f"opml: root element is <{tree.getroot().tag}>, not <opml> at line 1: {path}", source=str(path))
     feeds: dict[str, OpmlFeed] = {}
     for outline in tree.iter("outline"):
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
         if not url:
             continue  # a category
         if not url.startswith(("http://", "https://")):
-            raise FeedError(f"opml: not an http(s) feed URL {url!r} at line {outline.sourceline}: {path}",
-                            source=str(path))
+            raise FeedError(
+                f"opml: not an http(s) feed URL {url!r} at line {outline.sourceline}: {path}", source=str(path)
+            )
         title = outline.get("title") or outline.get("text")
         feeds.setdefault(url, OpmlFeed(url=url, title=title))
     return list(feeds.values())
@@ -48,12 +48,17 @@ def read_opml(path: Path) -> list[OpmlFeed]:
 
 def write_opml(feeds: Iterable[OpmlFeed], title: str = "newswatch feeds") -> str:
     """An OPML 2.0 document listing the feeds."""
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<opml version="2.0">',
-             f"  <head><title>{_escape(title)}</title></head>", "  <body>"]
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<opml version="2.0">',
+        f"  <head><title>{_escape(title)}</title></head>",
+        "  <body>",
+    ]
     for feed in feeds:
         name = feed.title or feed.url
-        lines.append(f'    <outline type="rss" text={quoteattr(name)} title={quoteattr(name)} '
-                     f"xmlUrl={quoteattr(feed.url)}/>")
+        lines.append(
+            f'    <outline type="rss" text={quoteattr(name)} title={quoteattr(name)} xmlUrl={quoteattr(feed.url)}/>'
+        )
     lines += ["  </body>", "</opml>", ""]
     return "\n".join(lines)
 

@@ -15,26 +15,29 @@ from newswatch.worker.article import Article
 
 MAX_FURNITURE_WORDS = 25
 
-_FURNITURE = [re.compile(pattern, re.IGNORECASE) for pattern in (
-    # Navigation and page chrome.
-    r"^(skip to|jump to) (the )?(main )?(content|navigation|menu|search)\b",
-    r"^(menu|search|home|close|back to top|sign in|log ?in|log out|register|subscribe|share|print|email"
-    r"|advertisement|sponsored|related( articles| stories)?|read more|more from .{0,40})\W*$",
-    r"^share (this|on)\b",
-    r"^follow us( on)?\b",
-    # Cookie banners.
-    r"\b(we|this (web)?site) uses? cookies\b",
-    r"^(accept|reject|manage) (all )?cookies\b",
-    # Subscription and membership pitches.
-    r"^(start|begin|unlock|get) your .{0,40}\b(membership|subscription|trial|access)\b",
-    r"\bfree trial\b",
-    r"\b(subscribe|sign up|register) (now|today|for free)\b",
-    r"\bsign up for (our|the) .{0,40}newsletters?\b",
-    r"\baccess (to )?exclusive\b",
-    r"\balready (a )?(subscriber|member)\b",
-    r"^join .{0,80}\b(pro|premium|membership|members|insiders?|today)\b",
-    r"^(become|upgrade to) (a )?.{0,30}\b(member|subscriber|premium|pro)\b",
-)]
+_FURNITURE = [
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        # Navigation and page chrome.
+        r"^(skip to|jump to) (the )?(main )?(content|navigation|menu|search)\b",
+        r"^(menu|search|home|close|back to top|sign in|log ?in|log out|register|subscribe|share|print|email"
+        r"|advertisement|sponsored|related( articles| stories)?|read more|more from .{0,40})\W*$",
+        r"^share (this|on)\b",
+        r"^follow us( on)?\b",
+        # Cookie banners.
+        r"\b(we|this (web)?site) uses? cookies\b",
+        r"^(accept|reject|manage) (all )?cookies\b",
+        # Subscription and membership pitches.
+        r"^(start|begin|unlock|get) your .{0,40}\b(membership|subscription|trial|access)\b",
+        r"\bfree trial\b",
+        r"\b(subscribe|sign up|register) (now|today|for free)\b",
+        r"\bsign up for (our|the) .{0,40}newsletters?\b",
+        r"\baccess (to )?exclusive\b",
+        r"\balready (a )?(subscriber|member)\b",
+        r"^join .{0,80}\b(pro|premium|membership|members|insiders?|today)\b",
+        r"^(become|upgrade to) (a )?.{0,30}\b(member|subscriber|premium|pro)\b",
+    )
+]
 
 
 def is_furniture(line: str) -> bool:
@@ -54,7 +57,7 @@ def parse_text_document(text: str, *, source: str) -> Article:
         return Article(source=source, title="", text="")
     title = kept[title_index].strip()
     body: list[str] = []
-    for line in kept[title_index + 1:]:
+    for line in kept[title_index + 1 :]:
         if line.strip() or (body and body[-1]):
             body.append(line)
     while body and not body[-1].strip():

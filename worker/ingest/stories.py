@@ -32,7 +32,7 @@ _WORD = re.compile(r"\w+")
 def story_fingerprint(text: str) -> bytes:
     """The MinHash signature of the text's word shingles, as bytes for storage."""
     words = _WORD.findall(fold(text))
-    shingles = {" ".join(words[i:i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
+    shingles = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
     signature = MinHash(num_perm=NUM_PERM, seed=1)
     signature.update_batch([s.encode("utf-8") for s in shingles if s])
     return np.asarray(signature.hashvalues, dtype=np.uint64).tobytes()
@@ -41,8 +41,10 @@ def story_fingerprint(text: str) -> bytes:
 def band_keys(fingerprint: bytes) -> list[str]:
     """The fingerprint's LSH bands as short keys: articles sharing one are candidates for the same story."""
     values = np.frombuffer(fingerprint, dtype=np.uint64)
-    return [f"{band}:{hashlib.blake2b(values[band * ROWS:(band + 1) * ROWS].tobytes(), digest_size=8).hexdigest()}"
-            for band in range(BANDS)]
+    return [
+        f"{band}:{hashlib.blake2b(values[band * ROWS : (band + 1) * ROWS].tobytes(), digest_size=8).hexdigest()}"
+        for band in range(BANDS)
+    ]
 
 
 def similarity(a: bytes, b: bytes) -> float:

@@ -20,8 +20,17 @@ from newswatch.worker.rules.engine import CompiledRules, candidate_rules, evalua
 from newswatch.worker.rules.evidence import Match, RuleHit, Sentences, Snippet
 from newswatch.worker.rules.loader import EntityList, ParsedRule, RuleModel, read_rules, read_rules_file
 
-__all__ = ["Explanation", "Match", "RuleCache", "RuleError", "RuleHit", "RuleSet", "Snippet", "load_rules",
-           "parse_rules"]
+__all__ = [
+    "Explanation",
+    "Match",
+    "RuleCache",
+    "RuleError",
+    "RuleHit",
+    "RuleSet",
+    "Snippet",
+    "load_rules",
+    "parse_rules",
+]
 
 LOGGER = logging.getLogger(__name__)
 

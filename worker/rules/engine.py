@@ -144,15 +144,17 @@ class _Evaluator:
 
     def _evaluate(self, node: Node) -> list[tuple[Occurrence, str, str]] | None:
         if isinstance(node, Words):
-            occurrences = self.terms.prefixes.get(node.text, []) if node.prefix else \
-                self.terms.words.get(self.compiled.key[id(node)], [])
+            occurrences = (
+                self.terms.prefixes.get(node.text, [])
+                if node.prefix
+                else self.terms.words.get(self.compiled.key[id(node)], [])
+            )
             clause = self.compiled.clause[id(node)]
             found = [(o, node.text, clause) for o in occurrences if self._in_field(o, node.field)]
             return found or None
         if isinstance(node, Entity):
             clause = self.compiled.clause[id(node)]
-            found = [(o, member, clause) for o, member in self._entity(node.name)
-                     if self._in_field(o, node.field)]
+            found = [(o, member, clause) for o, member in self._entity(node.name) if self._in_field(o, node.field)]
             return found or None
         if isinstance(node, Meta):
             return [] if self._meta(node) else None
@@ -253,8 +255,10 @@ def evaluate(compiled: CompiledRules, terms: ArticleTerms, article: Article, rul
         return Outcome(rule, None, evaluator.failed)
     unique: dict[tuple[str, int, int], Match] = {}
     for occ, term, clause in found:
-        unique.setdefault((occ.field, occ.start, occ.end),
-                          Match(term=term, text=occ.term, field=occ.field, start=occ.start, end=occ.end, clause=clause))
+        unique.setdefault(
+            (occ.field, occ.start, occ.end),
+            Match(term=term, text=occ.term, field=occ.field, start=occ.start, end=occ.end, clause=clause),
+        )
     matches = _outermost(sorted(unique.values(), key=lambda m: (m.field != "title", m.start, -m.end)))
     if len(matches) < spec.min_mentions:
         return Outcome(rule, None, f"min_mentions: {spec.min_mentions} (found {len(matches)})")
@@ -275,9 +279,15 @@ def to_hit(outcome: Outcome, sentences: Sentences, version: str) -> RuleHit:
     """The stored and shown form of a rule that held."""
     assert outcome.matches is not None
     spec = outcome.rule.spec
-    return RuleHit(rule=spec.name, severity=spec.severity, alert=tuple(spec.alert), matches=outcome.matches,
-                   snippets=snippets(outcome.matches, sentences), score=score(outcome.matches),
-                   rules_version=version)
+    return RuleHit(
+        rule=spec.name,
+        severity=spec.severity,
+        alert=tuple(spec.alert),
+        matches=outcome.matches,
+        snippets=snippets(outcome.matches, sentences),
+        score=score(outcome.matches),
+        rules_version=version,
+    )
 
 
 _Anchor = tuple[str, str]  # ("word", key) | ("prefix", term) | ("entity", list name)

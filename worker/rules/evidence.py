@@ -29,8 +29,14 @@ class Match:
     clause: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"term": self.term, "text": self.text, "field": self.field, "start": self.start,
-                "end": self.end, "clause": self.clause}
+        return {
+            "term": self.term,
+            "text": self.text,
+            "field": self.field,
+            "start": self.start,
+            "end": self.end,
+            "clause": self.clause,
+        }
 
 
 @dataclass(frozen=True)
@@ -72,10 +78,13 @@ class RuleHit:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "rule": self.rule, "severity": self.severity, "alert": list(self.alert),
+            "rule": self.rule,
+            "severity": self.severity,
+            "alert": list(self.alert),
             "matches": [m.to_dict() for m in self.matches],
             "snippets": [s.to_dict() for s in self.snippets],
-            "score": self.score, "rules_version": self.rules_version,
+            "score": self.score,
+            "rules_version": self.rules_version,
         }
 
 
@@ -116,9 +125,7 @@ def snippets(matches: Iterable[Match], sentences: Sentences) -> tuple[Snippet, .
     return tuple(result)
 
 
-def _sentence(
-    text: str, bounds: tuple[list[int], list[int]], start: int, end: int
-) -> tuple[int, int, bool, bool]:
+def _sentence(text: str, bounds: tuple[list[int], list[int]], start: int, end: int) -> tuple[int, int, bool, bool]:
     """The sentence around [start, end), at most about SNIPPET_CHARS long, cut at word boundaries;
     with whether it was cut before and after."""
     starts, stops = bounds

@@ -42,11 +42,16 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Located:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
-            raise RuleError("keys must be text", file="", line=key_node.start_mark.line + 1,
-                            column=key_node.start_mark.column + 1)
+            raise RuleError(
+                "keys must be text", file="", line=key_node.start_mark.line + 1, column=key_node.start_mark.column + 1
+            )
         if key in mapping:
-            raise RuleError(f"duplicate key {key!r}", file="", line=key_node.start_mark.line + 1,
-                            column=key_node.start_mark.column + 1)
+            raise RuleError(
+                f"duplicate key {key!r}",
+                file="",
+                line=key_node.start_mark.line + 1,
+                column=key_node.start_mark.column + 1,
+            )
         mapping[key] = loader.construct_object(value_node, deep=True)
         style = value_node.style if isinstance(value_node, yaml.ScalarNode) else None
         mapping.value_at[key] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1, style)
@@ -206,8 +211,9 @@ def _check_entities(tree: Node, entities: dict[str, EntityList], raw: _Located, 
         if isinstance(node, Entity) and node.name not in entities:
             line, column, _ = raw.value_at.get("query", (*raw.where, None))
             known = ", ".join(f"@{name}" for name in entities) or "none defined"
-            raise RuleError(f"query: unknown entity list @{node.name} (known: {known})", file=file, line=line,
-                            column=column)
+            raise RuleError(
+                f"query: unknown entity list @{node.name} (known: {known})", file=file, line=line, column=column
+            )
         if isinstance(node, (And, Or)):
             stack.extend(node.items)
         elif isinstance(node, Not):

@@ -110,7 +110,8 @@ def _wrap(node: Node) -> str:
     return f"({node})" if isinstance(node, (And, Or)) else str(node)
 
 
-_LEXEME = re.compile(r"""
+_LEXEME = re.compile(
+    r"""
     (?P<space>\s+)
   | (?P<lparen>\()
   | (?P<rparen>\))
@@ -119,7 +120,9 @@ _LEXEME = re.compile(r"""
   | (?P<field>[A-Za-z]+:)
   | (?P<entity>@[\w-]*)
   | (?P<word>[^\s()"]+)
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ class _Parser:
 
     def parse(self) -> Node:
         if not self.lexemes:
-            raise QueryError("empty query: expected a word, a \"phrase\" or @entities", 0)
+            raise QueryError('empty query: expected a word, a "phrase" or @entities', 0)
         node = self._or()
         if self.index < len(self.lexemes):
             lexeme = self.lexemes[self.index]
@@ -230,8 +233,7 @@ class _Parser:
             return Entity(lexeme.text[1:], field)
         if lexeme.kind == "word" and lexeme.text not in ("AND", "OR", "NOT"):
             return self._word(lexeme, field)
-        raise QueryError(f"unexpected {lexeme.text!r}: expected a word, a \"phrase\", @entities or '('",
-                         lexeme.column)
+        raise QueryError(f"unexpected {lexeme.text!r}: expected a word, a \"phrase\", @entities or '('", lexeme.column)
 
     def _field(self, lexeme: _Lexeme, outer: str | None) -> Node:
         name = lexeme.text[:-1].lower()

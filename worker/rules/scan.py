@@ -108,7 +108,7 @@ def word_variants(text: str) -> list[str]:
 
 
 def _compound_splits(word: str) -> list[str]:
-    """"airstrike" is also written "air strike" and "air-strike" (with the last part inflected)."""
+    """ "airstrike" is also written "air strike" and "air-strike" (with the last part inflected)."""
     result = []
     for cut in range(3, len(word) - 2):
         left, right = word[:cut], word[cut:]
@@ -131,8 +131,9 @@ def name_variants(alias: str) -> list[str]:
 
 
 _ASCII_SPACES = {code: " " for code in range(128) if not chr(code).isalnum()}
-_ASCII_TABLE = bytes(ord(" ") if not chr(code).isalnum() else ord(chr(code).lower()) for code in range(256)
-                     if code < 128) + bytes(range(128, 256))
+_ASCII_TABLE = bytes(
+    ord(" ") if not chr(code).isalnum() else ord(chr(code).lower()) for code in range(256) if code < 128
+) + bytes(range(128, 256))
 
 
 def scan_text(text: str) -> str:
@@ -225,9 +226,9 @@ class TermIndex:
                     stop = last + 1
                     while padded[stop].isalnum():
                         stop += 1
-                    terms.prefixes[ident].append(Occurrence(name, start, stop - 1, text[start:stop - 1]))
+                    terms.prefixes[ident].append(Occurrence(name, start, stop - 1, text[start : stop - 1]))
                 elif kind == "word":
-                    terms.words[ident].append(Occurrence(name, start, last - 1, text[start:last - 1]))
+                    terms.words[ident].append(Occurrence(name, start, last - 1, text[start : last - 1]))
                 else:
                     list_name, member = ident.split("\x00")
                     names[(start, last - 1)] = (list_name, member)
@@ -236,8 +237,9 @@ class TermIndex:
         for (start, end), (list_name, member) in _outermost(names):
             terms.entities[list_name].append((Occurrence(name, start, end, text[start:end]), member))
 
-    def _scan_names(self, terms: ArticleTerms, name: str, text: str,
-                    names: dict[tuple[int, int], tuple[str, str]]) -> None:
+    def _scan_names(
+        self, terms: ArticleTerms, name: str, text: str, names: dict[tuple[int, int], tuple[str, str]]
+    ) -> None:
         """Capitalised words: transliteration-aware name matches and possible surname-only mentions."""
         aliases, surname_keys = self.aliases, self.surname_keys
         for found in _CAPITALISED.finditer(text):
@@ -297,7 +299,7 @@ def fuzzy_ok(form: str) -> bool:
 
 def _particle_start(text: str, start: int) -> int:
     """Include a particle written before a name ("al-Muhandis") in its span."""
-    before = text[max(0, start - 4):start]
+    before = text[max(0, start - 4) : start]
     # Hyphenated particles ("ad-Dawla") always; a separate word only for al/el, since "at" or "as" before
     # a name is usually English.
     found = re.search(r"(?i)\b(?:(?:al|el|ad|ar|as|ash|at|az|an|ul|ud)-|(?:al|el)\s)$", before)

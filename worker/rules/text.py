@@ -75,8 +75,19 @@ def lemma(form: str, language: str = "en") -> str:
 
 _DOUBLES = re.compile(r"(.)\1+")
 _VOWELS = re.compile(r"[aeiouyw]")
-_SOUNDS = [("kh", "k"), ("gh", "k"), ("q", "k"), ("c", "k"), ("g", "k"), ("j", "j"), ("dh", "d"),
-           ("th", "t"), ("sh", "s"), ("ph", "f"), ("z", "s")]
+_SOUNDS = [
+    ("kh", "k"),
+    ("gh", "k"),
+    ("q", "k"),
+    ("c", "k"),
+    ("g", "k"),
+    ("j", "j"),
+    ("dh", "d"),
+    ("th", "t"),
+    ("sh", "s"),
+    ("ph", "f"),
+    ("z", "s"),
+]
 
 
 @lru_cache(maxsize=100_000)

@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from newswatch.worker.runtime import reset_runtime
-
 from tests.conftest import Mailbox
 
 SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_dcd6abdc8038f5e6.txt"

@@ -18,8 +18,12 @@ from newswatch.storage.models import StoredArticle
 
 ROOT = Path(__file__).resolve().parents[3]
 PAGES = ROOT / "tests" / "fixtures" / "pipeline"
-FURNITURE = ["Skip to main content", "Start your PRO membership today", "access exclusive PRO insights",
-             "1-week free trial"]
+FURNITURE = [
+    "Skip to main content",
+    "Start your PRO membership today",
+    "access exclusive PRO insights",
+    "1-week free trial",
+]
 
 
 def _newswatch(*args: str) -> Result:
@@ -97,8 +101,9 @@ def test_a_bad_file_is_named_and_the_rest_of_the_scan_goes_on(db: str, tmp_path:
     assert len(_stored(db)) == 1
 
 
-def test_a_rules_file_with_a_mistake_names_file_and_line(db: str, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rules_file_with_a_mistake_names_file_and_line(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text("rules:\n  - name: broken\n    query: '(airstrike OR'\n")
     monkeypatch.setenv("NEWSWATCH_RULES", str(rules))
@@ -112,18 +117,22 @@ def test_a_rules_file_with_a_mistake_names_file_and_line(db: str, tmp_path: Path
 
 
 def _rss(server: HTTPServer, paths: list[str]) -> str:
-    items = "".join(f"<item><title>Entry {p}</title><link>{server.url_for(p)}</link>"
-                    f"<description>Feed summary: a US airstrike near Tanf ({p}).</description></item>"
-                    for p in paths)
+    items = "".join(
+        f"<item><title>Entry {p}</title><link>{server.url_for(p)}</link>"
+        f"<description>Feed summary: a US airstrike near Tanf ({p}).</description></item>"
+        for p in paths
+    )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Test</title>{items}</channel></rss>'
 
 
 def test_feeds_add_list_and_run_once_polls_and_stores(db: str, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/feed.xml").respond_with_data(
-        _rss(httpserver, ["/news/border", "/news/tanf"]), content_type="application/rss+xml")
+        _rss(httpserver, ["/news/border", "/news/tanf"]), content_type="application/rss+xml"
+    )
     for name in ("border", "tanf"):
         httpserver.expect_request(f"/news/{name}").respond_with_data(
-            (PAGES / f"article-{name}.html").read_text(), content_type="text/html")
+            (PAGES / f"article-{name}.html").read_text(), content_type="text/html"
+        )
     assert _newswatch("feeds", "add", httpserver.url_for("/feed.xml"), "--interval", "30m").exit_code == 0
     listing = _newswatch("feeds", "list")
     assert httpserver.url_for("/feed.xml") in listing.stdout and "every 30 min" in listing.stdout
@@ -146,15 +155,18 @@ def test_bad_feeds_and_pages_are_named_and_the_round_goes_on(
         time.sleep(2)
         return Response("<rss/>", content_type="application/rss+xml")
 
-    httpserver.expect_request("/not-a-feed").respond_with_data("<html><body>Hello</body></html>",
-                                                               content_type="text/html")
+    httpserver.expect_request("/not-a-feed").respond_with_data(
+        "<html><body>Hello</body></html>", content_type="text/html"
+    )
     httpserver.expect_request("/slow-feed").respond_with_handler(too_slow)
     httpserver.expect_request("/good-feed").respond_with_data(
-        _rss(httpserver, ["/binary", "/huge", "/news/tanf"]), content_type="application/rss+xml")
+        _rss(httpserver, ["/binary", "/huge", "/news/tanf"]), content_type="application/rss+xml"
+    )
     httpserver.expect_request("/binary").respond_with_data(b"\x89PNG\r\n\x1a\n\x00\x00" * 50, content_type="image/png")
     httpserver.expect_request("/huge").respond_with_data("<p>" + "word " * 10000 + "</p>", content_type="text/html")
-    httpserver.expect_request("/news/tanf").respond_with_data((PAGES / "article-tanf.html").read_text(),
-                                                              content_type="text/html")
+    httpserver.expect_request("/news/tanf").respond_with_data(
+        (PAGES / "article-tanf.html").read_text(), content_type="text/html"
+    )
     for path in ("/not-a-feed", "/slow-feed", "/good-feed"):
         assert _newswatch("feeds", "add", httpserver.url_for(path)).exit_code == 0
 

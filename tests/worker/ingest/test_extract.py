@@ -35,11 +35,14 @@ def test_page_metadata_and_charset() -> None:
     assert "café" in article.text  # declared windows-1252, decoded as such
 
 
-@pytest.mark.parametrize(("body", "content_type"), [
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png"),
-    (b"%PDF-1.7 ...", "application/pdf"),
-    (b"GIF89a\x00\x00\x01", None),
-])
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png"),
+        (b"%PDF-1.7 ...", "application/pdf"),
+        (b"GIF89a\x00\x00\x01", None),
+    ],
+)
 def test_binary_content_is_an_error_naming_the_url(body: bytes, content_type: str | None) -> None:
     with pytest.raises(ExtractionError, match="binary content") as caught:
         extract_page(body, url=URL, content_type=content_type)
@@ -66,16 +69,30 @@ def test_a_binary_file_is_an_error_naming_it(tmp_path: Path) -> None:
 
 
 def test_a_feed_entry_stands_in_for_its_page() -> None:
-    entry = FeedEntry(url=URL, title="Depot hit", summary="Drones struck a depot.", published=None,
-                      entry_id=None, author="Desk")
+    entry = FeedEntry(
+        url=URL, title="Depot hit", summary="Drones struck a depot.", published=None, entry_id=None, author="Desk"
+    )
     article = article_from_entry(entry, feed_url="http://127.0.0.1:8000/rss")
-    assert (article.title, article.text, article.url, article.author) == ("Depot hit", "Drones struck a depot.",
-                                                                          URL, "Desk")
+    assert (article.title, article.text, article.url, article.author) == (
+        "Depot hit",
+        "Drones struck a depot.",
+        URL,
+        "Desk",
+    )
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("story.txt", True), ("page.html", True), ("notes.md", True), ("rules.yaml", False), ("feeds.opml", False),
-    ("schema.json", False), (".hidden.txt", False), ("feed.xml", False),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("story.txt", True),
+        ("page.html", True),
+        ("notes.md", True),
+        ("rules.yaml", False),
+        ("feeds.opml", False),
+        ("schema.json", False),
+        (".hidden.txt", False),
+        ("feed.xml", False),
+    ],
+)
 def test_which_files_of_a_folder_are_articles(name: str, expected: bool) -> None:
     assert is_document(Path(name)) is expected

@@ -42,15 +42,31 @@ def test_rss_entries_have_plain_text_absolute_links_and_utc_dates() -> None:
 
 def test_atom_entries() -> None:
     (entry,) = parse_feed(ATOM, url=URL).entries
-    assert (entry.url, entry.title, entry.summary) == ("http://127.0.0.1:8000/a/1", "Border crossing reopens",
-                                                       "Traffic resumed at al-Qaim.")
+    assert (entry.url, entry.title, entry.summary) == (
+        "http://127.0.0.1:8000/a/1",
+        "Border crossing reopens",
+        "Traffic resumed at al-Qaim.",
+    )
     assert entry.published == datetime(2017, 6, 10, 8, 30, tzinfo=UTC)
 
 
 def test_json_feed_is_read_too() -> None:
-    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "JSON desk", "items": [
-        {"id": "7", "url": "/j/7", "title": "Drone strike", "content_text": "A drone strike was reported.",
-         "date_published": "2024-03-01T10:00:00Z", "authors": [{"name": "Reporter"}]}]}).encode()
+    body = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": "JSON desk",
+            "items": [
+                {
+                    "id": "7",
+                    "url": "/j/7",
+                    "title": "Drone strike",
+                    "content_text": "A drone strike was reported.",
+                    "date_published": "2024-03-01T10:00:00Z",
+                    "authors": [{"name": "Reporter"}],
+                }
+            ],
+        }
+    ).encode()
     feed = parse_feed(body, url=URL, content_type="application/feed+json")
     (entry,) = feed.entries
     assert (feed.title, entry.url, entry.author) == ("JSON desk", "http://127.0.0.1:8000/j/7", "Reporter")
@@ -64,12 +80,15 @@ def test_a_malformed_feed_keeps_its_entries_and_reports_the_problem() -> None:
     assert feed.error is not None
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    (b"<html><head><title>Home</title></head><body><p>Welcome</p></body></html>", "html page"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-    (b"   ", "empty"),
-    (b'{"not": "a feed"}', "JSON"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"<html><head><title>Home</title></head><body><p>Welcome</p></body></html>", "html page"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        (b"   ", "empty"),
+        (b'{"not": "a feed"}', "JSON"),
+    ],
+)
 def test_what_is_not_a_feed_is_an_error_naming_the_url(body: bytes, reason: str) -> None:
     with pytest.raises(FeedError, match=reason) as caught:
         parse_feed(body, url=URL)

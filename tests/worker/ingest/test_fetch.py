@@ -23,8 +23,10 @@ def client() -> Iterator[httpx.Client]:
 
 def test_it_returns_the_body_and_the_validators(httpserver: HTTPServer, client: httpx.Client) -> None:
     httpserver.expect_request("/feed").respond_with_data(
-        "<rss/>", content_type="application/rss+xml",
-        headers={"ETag": '"abc"', "Last-Modified": "Wed, 01 Jan 2025 00:00:00 GMT"})
+        "<rss/>",
+        content_type="application/rss+xml",
+        headers={"ETag": '"abc"', "Last-Modified": "Wed, 01 Jan 2025 00:00:00 GMT"},
+    )
     result = fetch(client, httpserver.url_for("/feed"), max_bytes=1000, deadline=5)
     assert (result.status, result.body, result.etag) == (200, b"<rss/>", '"abc"')
     assert result.last_modified == "Wed, 01 Jan 2025 00:00:00 GMT"
@@ -39,8 +41,14 @@ def test_it_sends_the_validators_and_understands_304(httpserver: HTTPServer, cli
         return Response("<rss/>")
 
     httpserver.expect_request("/feed").respond_with_handler(handler)
-    result = fetch(client, httpserver.url_for("/feed"), max_bytes=1000, deadline=5, etag='"abc"',
-                   last_modified="Wed, 01 Jan 2025 00:00:00 GMT")
+    result = fetch(
+        client,
+        httpserver.url_for("/feed"),
+        max_bytes=1000,
+        deadline=5,
+        etag='"abc"',
+        last_modified="Wed, 01 Jan 2025 00:00:00 GMT",
+    )
     assert result.not_modified and result.body == b""
 
 

@@ -21,7 +21,9 @@ def test_the_example_feed_list_reads_with_its_categories_flattened() -> None:
 
 def test_bad_xml_names_the_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "feeds.opml"
-    path.write_text('<?xml version="1.0"?>\n<opml version="2.0">\n<body>\n<outline xmlUrl="http://a/x">\n</body></opml>')
+    path.write_text(
+        '<?xml version="1.0"?>\n<opml version="2.0">\n<body>\n<outline xmlUrl="http://a/x">\n</body></opml>'
+    )
     with pytest.raises(FeedError, match=r"line \d+") as caught:
         read_opml(path)
     assert str(path) in str(caught.value)

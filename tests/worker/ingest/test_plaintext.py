@@ -11,30 +11,36 @@ from newswatch.worker.ingest.plaintext import is_furniture, parse_text_document
 SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_dcd6abdc8038f5e6.txt"
 
 
-@pytest.mark.parametrize("line", [
-    "Skip to main content",
-    "Start your PRO membership today.",
-    "Join the Middle East's top business and policy professionals to access exclusive PRO insights today.",
-    "Join Al-Monitor PRO Start with 1-week free trial",
-    "Sign up for our daily newsletter",
-    "Subscribe now",
-    "Already a subscriber? Log in",
-    "Start your free trial",
-    "We use cookies to improve your experience.",
-    "Share this article",
-    "Advertisement",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Skip to main content",
+        "Start your PRO membership today.",
+        "Join the Middle East's top business and policy professionals to access exclusive PRO insights today.",
+        "Join Al-Monitor PRO Start with 1-week free trial",
+        "Sign up for our daily newsletter",
+        "Subscribe now",
+        "Already a subscriber? Log in",
+        "Start your free trial",
+        "We use cookies to improve your experience.",
+        "Share this article",
+        "Advertisement",
+    ],
+)
 def test_furniture_lines(line: str) -> None:
     assert is_furniture(line)
 
 
-@pytest.mark.parametrize("line", [
-    "The war for the Syrian Desert is in fact a war for the heart of the Middle East.",
-    "Join us, the commander told the fighters at the border crossing.",
-    "Analysts said the subscription model of militia financing relied on border tolls collected at the crossing "
-    "points along the desert road, which a free trial of the new customs regime had disrupted for months.",
-    "Search teams recovered two bodies near Tanf.",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The war for the Syrian Desert is in fact a war for the heart of the Middle East.",
+        "Join us, the commander told the fighters at the border crossing.",
+        "Analysts said the subscription model of militia financing relied on border tolls collected at the crossing "
+        "points along the desert road, which a free trial of the new customs regime had disrupted for months.",
+        "Search teams recovered two bodies near Tanf.",
+    ],
+)
 def test_real_sentences_stay(line: str) -> None:
     assert not is_furniture(line)
 
@@ -42,8 +48,12 @@ def test_real_sentences_stay(line: str) -> None:
 def test_the_seed_title_and_text() -> None:
     article = parse_text_document(SEED.read_text(), source=str(SEED))
     assert article.title == "Recapture of Iraq-Syria border point heralds new regional reality"
-    for furniture in ("Skip to main content", "Start your PRO membership today", "access exclusive PRO insights",
-                      "1-week free trial"):
+    for furniture in (
+        "Skip to main content",
+        "Start your PRO membership today",
+        "access exclusive PRO insights",
+        "1-week free trial",
+    ):
         assert furniture not in article.text
     assert article.text.endswith("backing the terrorists in Syria and Iraq.”")
     paragraphs = article.text.split("\n\n")

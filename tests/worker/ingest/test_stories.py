@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newswatch.worker.ingest.stories import band_keys, find_story, similarity, story_fingerprint
 from newswatch.worker.ingest.extract import extract_file
+from newswatch.worker.ingest.stories import band_keys, find_story, similarity, story_fingerprint
 
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pipeline"
 TANF = extract_file(PAGES / "article-tanf.html").text
 BORDER = extract_file(PAGES / "article-border.html").text
 COPY = TANF.replace("A US airstrike on Tuesday hit a convoy", "A US air strike on Tuesday struck a convoy").replace(
-    "the US-led coalition said.", "the coalition said in a statement.")
+    "the US-led coalition said.", "the coalition said in a statement."
+)
 
 
 def test_an_edited_copy_is_the_same_story_and_shares_a_band() -> None:

@@ -14,15 +14,23 @@ FIXTURES = ROOT / "tests" / "fixtures" / "rules"
 RULES = load_rules(ROOT / "seeds" / "rules.yaml")
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("labour-dispute.txt", {}),
-    ("commander-profile.txt", {"commanders": ["Qassem Suleimani", "Qassem Suleimani", "Suleimani",
-                                              "Abu Mahdi al-Mohandes", "SULEIMANI"]}),
-    ("border-report.txt", {
-        "border-crossings": ["Qaim", "al-Qaim", "Albu Kamal", "Rabia", "Faysh Khabur"],
-        "airstrikes": ["drones", "struck", "air\nstrikes"],
-    }),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("labour-dispute.txt", {}),
+        (
+            "commander-profile.txt",
+            {"commanders": ["Qassem Suleimani", "Qassem Suleimani", "Suleimani", "Abu Mahdi al-Mohandes", "SULEIMANI"]},
+        ),
+        (
+            "border-report.txt",
+            {
+                "border-crossings": ["Qaim", "al-Qaim", "Albu Kamal", "Rabia", "Faysh Khabur"],
+                "airstrikes": ["drones", "struck", "air\nstrikes"],
+            },
+        ),
+    ],
+)
 def test_each_article_hits_exactly_the_rules_meant_for_it(name: str, expected: dict[str, list[str]]) -> None:
     article = extract_file(FIXTURES / name)
     hits = {hit.rule: [m.text for m in hit.matches] for hit in RULES.match(article)}

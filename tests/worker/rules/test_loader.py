@@ -30,20 +30,23 @@ def test_the_version_is_the_content_hash() -> None:
     assert len(first.version) == 12
 
 
-@pytest.mark.parametrize(("document", "location", "message"), [
-    ("rules:\n  - name: a\n    query: 'airstrike\n", "r.yaml:4:", "quoted scalar that starts at line 3"),
-    ("rules:\n  - name: a\n    query: airstrike\n    severty: high\n", "r.yaml:4:", "unknown key 'severty'"),
-    ("rules:\n  - name: a\n", "r.yaml:2:", "missing required key 'query'"),
-    ("rules:\n  - name: a\n    query: x\n    severity: urgent\n", "r.yaml:4:15", "severity"),
-    ("rules:\n  - {name: a, query: x}\n  - {name: a, query: y}\n", "r.yaml:3:", "duplicate rule name 'a'"),
-    ("rules:\n  - name: a\n    query: drone AND (strike\n", "r.yaml:3:", "is not closed"),
-    ("rules:\n  - name: a\n    query: '@generals'\n", "r.yaml:3:12", "unknown entity list @generals"),
-    ("rules:\n  - name: a\n    query: x\n    min_mentions: 0\n", "r.yaml:4:19", "min_mentions"),
-    ("rules:\n  - name: a\n    query: x\n    realert: soon\n", "r.yaml:4:", "not a duration"),
-    ("rules: []\n", "r.yaml:1:", "rules"),
-    ("- just a list\n", "r.yaml:1:1", "expected a mapping"),
-    ("rules:\n  - name: a\n    query: x\n    query: y\n", "r.yaml:4:5", "duplicate key 'query'"),
-])
+@pytest.mark.parametrize(
+    ("document", "location", "message"),
+    [
+        ("rules:\n  - name: a\n    query: 'airstrike\n", "r.yaml:4:", "quoted scalar that starts at line 3"),
+        ("rules:\n  - name: a\n    query: airstrike\n    severty: high\n", "r.yaml:4:", "unknown key 'severty'"),
+        ("rules:\n  - name: a\n", "r.yaml:2:", "missing required key 'query'"),
+        ("rules:\n  - name: a\n    query: x\n    severity: urgent\n", "r.yaml:4:15", "severity"),
+        ("rules:\n  - {name: a, query: x}\n  - {name: a, query: y}\n", "r.yaml:3:", "duplicate rule name 'a'"),
+        ("rules:\n  - name: a\n    query: drone AND (strike\n", "r.yaml:3:", "is not closed"),
+        ("rules:\n  - name: a\n    query: '@generals'\n", "r.yaml:3:12", "unknown entity list @generals"),
+        ("rules:\n  - name: a\n    query: x\n    min_mentions: 0\n", "r.yaml:4:19", "min_mentions"),
+        ("rules:\n  - name: a\n    query: x\n    realert: soon\n", "r.yaml:4:", "not a duration"),
+        ("rules: []\n", "r.yaml:1:", "rules"),
+        ("- just a list\n", "r.yaml:1:1", "expected a mapping"),
+        ("rules:\n  - name: a\n    query: x\n    query: y\n", "r.yaml:4:5", "duplicate key 'query'"),
+    ],
+)
 def test_mistakes_name_file_line_and_column(document: str, location: str, message: str) -> None:
     with pytest.raises(RuleError) as caught:
         parse_rules(document, file="r.yaml")

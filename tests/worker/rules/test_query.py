@@ -9,41 +9,47 @@ import pytest
 from newswatch.worker.rules.query import And, Entity, Meta, Near, Not, Or, QueryError, Words, parse_query
 
 
-@pytest.mark.parametrize(("query", "tree"), [
-    ("airstrike", Words("airstrike")),
-    ('"border crossing"', Words("border crossing")),
-    ("“border crossing”", Words("border crossing")),
-    ("strike*", Words("strike", prefix=True)),
-    ("drone strike", And((Words("drone"), Words("strike")))),
-    ("drone AND strike", And((Words("drone"), Words("strike")))),
-    ("drone OR jet", Or((Words("drone"), Words("jet")))),
-    ("a OR b c", Or((Words("a"), And((Words("b"), Words("c")))))),
-    ("strike NOT labour", And((Words("strike"), Not(Words("labour"))))),
-    ("strike* NEAR/5 (jet OR drone)", Near(Words("strike", True), Or((Words("jet"), Words("drone"))), 5)),
-    ("title:Tanf", Words("Tanf", field="title")),
-    ("text:(Tanf OR Qaim)", Or((Words("Tanf", field="text"), Words("Qaim", field="text")))),
-    ("source:reuters.com lang:en", And((Meta("source", "reuters.com"), Meta("lang", "en")))),
-    ("@commanders", Entity("commanders")),
-    ("and or not", And((Words("and"), Words("or"), Words("not")))),
-])
+@pytest.mark.parametrize(
+    ("query", "tree"),
+    [
+        ("airstrike", Words("airstrike")),
+        ('"border crossing"', Words("border crossing")),
+        ("“border crossing”", Words("border crossing")),
+        ("strike*", Words("strike", prefix=True)),
+        ("drone strike", And((Words("drone"), Words("strike")))),
+        ("drone AND strike", And((Words("drone"), Words("strike")))),
+        ("drone OR jet", Or((Words("drone"), Words("jet")))),
+        ("a OR b c", Or((Words("a"), And((Words("b"), Words("c")))))),
+        ("strike NOT labour", And((Words("strike"), Not(Words("labour"))))),
+        ("strike* NEAR/5 (jet OR drone)", Near(Words("strike", True), Or((Words("jet"), Words("drone"))), 5)),
+        ("title:Tanf", Words("Tanf", field="title")),
+        ("text:(Tanf OR Qaim)", Or((Words("Tanf", field="text"), Words("Qaim", field="text")))),
+        ("source:reuters.com lang:en", And((Meta("source", "reuters.com"), Meta("lang", "en")))),
+        ("@commanders", Entity("commanders")),
+        ("and or not", And((Words("and"), Words("or"), Words("not")))),
+    ],
+)
 def test_queries_parse_to_their_clauses(query: str, tree: object) -> None:
     assert parse_query(query) == tree
 
 
-@pytest.mark.parametrize(("query", "column", "message"), [
-    ("", 0, "empty query"),
-    ("(airstrike OR", 13, "unexpected end of query"),
-    ("(airstrike OR drone", 19, "is not closed"),
-    ("airstrike)", 9, "unmatched ')'"),
-    ('"border crossing', 0, "unterminated phrase"),
-    ("strike NEAR/ jet", 7, "NEAR needs a distance"),
-    ("st*", 0, "at least 3 letters"),
-    ("str*ke", 3, "only allowed at the end"),
-    ("author:smith", 0, "unknown field 'author:'"),
-    ("airstrike OR OR drone", 13, "unexpected 'OR'"),
-    ("source: reuters.com", 7, "expected a value right after 'source:'"),
-    ("@", 0, "entity list name"),
-])
+@pytest.mark.parametrize(
+    ("query", "column", "message"),
+    [
+        ("", 0, "empty query"),
+        ("(airstrike OR", 13, "unexpected end of query"),
+        ("(airstrike OR drone", 19, "is not closed"),
+        ("airstrike)", 9, "unmatched ')'"),
+        ('"border crossing', 0, "unterminated phrase"),
+        ("strike NEAR/ jet", 7, "NEAR needs a distance"),
+        ("st*", 0, "at least 3 letters"),
+        ("str*ke", 3, "only allowed at the end"),
+        ("author:smith", 0, "unknown field 'author:'"),
+        ("airstrike OR OR drone", 13, "unexpected 'OR'"),
+        ("source: reuters.com", 7, "expected a value right after 'source:'"),
+        ("@", 0, "entity list name"),
+    ],
+)
 def test_mistakes_say_where_and_what_was_expected(query: str, column: int, message: str) -> None:
     with pytest.raises(QueryError, match=re.escape(message)) as caught:
         parse_query(query)
