@@ -1,0 +1,1 @@
+"""The storage layer: tables, queries, engines and migrations; it imports nothing else of newswatch."""

@@ -45,6 +45,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("NEWSWATCH_RULES", str(SEED_RULES))
     monkeypatch.setenv("NEWSWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")
+    monkeypatch.setenv("NEWSWATCH_RETRY_BASE", "0.05")  # retries of failing feeds and pages, quickly
     reset_runtime()
     yield
     reset_runtime()

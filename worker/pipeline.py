@@ -5,6 +5,8 @@ These functions are the one implementation both runners use: the embedded runner
 Each step is idempotent: articles, hits and alerts are unique in the database, so a step run twice (a
 redelivered task, two workers polling the same feed) stores nothing twice. Retries of transient failures
 are the runners' business; a step only says, by `FetchError.transient`, that trying again may help.
+
+One module on purpose (over 300 lines): it is the one place to follow an article from feed to stored hits.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from sqlmodel import select
 from werkzeug import Request, Response
+from werkzeug.serving import make_server
 
 from newswatch.alerts.delivery import deliver
 from newswatch.storage.db import session_scope
@@ -104,9 +106,10 @@ def test_an_alert_survives_a_500_and_a_429_and_arrives_exactly_once(
 def test_an_alert_waits_out_a_webhook_that_is_down_and_arrives_once_it_is_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    # The port stays bound by this test throughout: refused while not listening, then served on the same socket.
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    port = holder.getsockname()[1]
     runtime = _slack_runtime(monkeypatch, f"http://127.0.0.1:{port}/hook")
     list(scan(runtime, [str(SEED)]))
 
@@ -114,15 +117,17 @@ def test_an_alert_waits_out_a_webhook_that_is_down_and_arrives_once_it_is_back(
     assert {d.outcome for d in outcomes} == {"retry"}
     assert all(f"127.0.0.1:{port}" not in (d.error or "") for d in outcomes)  # the webhook URL is a secret
 
-    server = HTTPServer(host="127.0.0.1", port=port)
     slack = SlackStandIn()
-    server.expect_request("/hook", method="POST").respond_with_handler(slack)
-    server.start()
+    holder.listen()
+    server = make_server("127.0.0.1", port, Request.application(slack), fd=holder.fileno())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
         _deliver_until(runtime, lambda: _statuses(runtime) == ["sent"] * 3)
     finally:
-        server.clear()
-        server.stop()
+        server.shutdown()
+        thread.join()
+        holder.close()
     assert slack.rules_accepted() == Counter(dict.fromkeys(SEED_RULES, 1))
 
 

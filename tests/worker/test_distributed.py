@@ -192,3 +192,34 @@ def test_a_page_that_keeps_killing_its_worker_is_skipped(stack: WorkerStack, htt
     with session_scope(stack.database_url) as session:
         (article,) = session.exec(select(StoredArticle))
         assert article.text == "A US airstrike hit a convoy near Tanf."
+
+
+def test_with_a_broker_scan_and_alerts_retry_deliver_on_the_workers(stack: WorkerStack, tmp_path: Path) -> None:
+    seeds = str(Path(__file__).resolve().parents[2] / "seeds")
+
+    def newswatch(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "newswatch.worker", *args],
+            env=stack.env(),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    scanned = newswatch("scan", seeds)
+    assert scanned.returncode == 0, scanned.stderr
+    with session_scope(stack.database_url) as session:
+        alerts = list(session.exec(select(Alert)))
+    assert len(alerts) == 3 and {a.status for a in alerts} == {"sent"}
+    assert stack.log.read_text().count("[newswatch] ") == 3  # the console channel printed in the worker
+
+    with session_scope(stack.database_url) as session:
+        for alert in alerts:
+            alert.status = "failed"
+            session.add(alert)
+    retried = newswatch("alerts", "retry")
+    assert retried.returncode == 0, retried.stderr
+    assert "requeued 3 alert(s)" in retried.stdout
+    assert sorted(retried.stdout.splitlines()[1:]) == sorted(f"alert {a.id}: sent" for a in alerts)
+    assert stack.log.read_text().count("[newswatch] ") == 6

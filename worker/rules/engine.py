@@ -12,6 +12,9 @@ Semantics, in evaluation order:
    only where the article capitalises them); in a `person` list, a later surname-only mention counts once
    the full name has appeared in the article (title first, then text).
 5. A rule hits when its query holds and it has at least `min_mentions` mentions.
+
+One module on purpose (over 300 lines): evaluation, anchoring and hit building share the compiled
+structures; split by step, they would pass half a dozen private types between files.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ C code). pyahocorasick knows no word boundaries (#95): text and terms both have 
 character turned into a space and terms are stored between spaces, so every hit is a whole word. Only
 capitalised words go through the transliteration-aware name matching (`text.skeleton`), which no
 automaton can express.
+
+One module on purpose (over 300 lines): the spelling table and the scan that reads it change together.
 """
 
 from __future__ import annotations

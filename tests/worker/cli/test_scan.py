@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 from werkzeug import Request, Response
 
 from newswatch.storage.db import session_scope
-from newswatch.storage.models import StoredArticle
+from newswatch.storage.models import Hit, StoredArticle, utcnow
 
 ROOT = Path(__file__).resolve().parents[3]
 PAGES = ROOT / "tests" / "fixtures" / "pipeline"
@@ -87,7 +89,18 @@ def test_hits_lists_what_was_stored_and_filters_by_rule(db: str) -> None:
     commanders = [json.loads(line) for line in _newswatch("hits", "--rule", "commanders", "--json").stdout.splitlines()]
     assert [h["rule"] for h in commanders] == ["commanders"]
     assert {"Qasem Soleimani", "Abu Mahdi al-Muhandis"} <= set(commanders[0]["matches"])
-    assert _newswatch("hits", "--since", "7d").exit_code == 0
+
+
+def test_hits_since_leaves_out_older_hits(db: str) -> None:
+    _newswatch("scan", str(ROOT / "seeds"))
+    with session_scope(db) as session:
+        session.execute(
+            update(Hit).where(col(Hit.rule) == "commanders").values(created_at=utcnow() - timedelta(days=10))
+        )
+    recent = [json.loads(line) for line in _newswatch("hits", "--since", "7d", "--json").stdout.splitlines()]
+    assert sorted(h["rule"] for h in recent) == ["airstrikes", "border-crossings"]
+    older = [json.loads(line) for line in _newswatch("hits", "--since", "11d", "--json").stdout.splitlines()]
+    assert sorted(h["rule"] for h in older) == ["airstrikes", "border-crossings", "commanders"]
 
 
 def test_a_bad_file_is_named_and_the_rest_of_the_scan_goes_on(db: str, tmp_path: Path) -> None:

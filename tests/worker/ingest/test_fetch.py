@@ -102,13 +102,8 @@ def test_error_statuses_say_whether_to_retry(
     assert caught.value.transient is transient
 
 
-def test_a_refused_connection_is_transient_and_named(client: httpx.Client) -> None:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/feed"
+def test_a_refused_connection_is_transient_and_named(client: httpx.Client, closed_port: int) -> None:
+    url = f"http://127.0.0.1:{closed_port}/feed"
     with pytest.raises(FetchError) as caught:
         fetch(client, url, max_bytes=1000, deadline=5)
     assert caught.value.transient and url in str(caught.value)

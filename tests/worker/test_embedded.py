@@ -1,0 +1,79 @@
+"""The embedded runner retries what the workers retry: a page that times out or answers 5xx is tried again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlmodel import select
+from werkzeug import Request, Response
+
+from newswatch.storage.db import session_scope
+from newswatch.storage.feeds import add_feed
+from newswatch.storage.models import StoredArticle
+from newswatch.worker.embedded import run_round
+from newswatch.worker.runtime import migrated_runtime, reset_runtime
+
+PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pipeline"
+
+
+def _feed_with_one_page(server: HTTPServer, answers: list[int]) -> None:
+    """A feed listing /news/tanf, whose page answers with the given statuses in turn (then 200)."""
+    page = (PAGES / "article-tanf.html").read_text()
+    link = server.url_for("/news/tanf")
+    server.expect_request("/feed.xml").respond_with_data(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>Tanf</title>'
+        f"<link>{link}</link><description>Feed summary of the Tanf story.</description></item></channel></rss>",
+        content_type="application/rss+xml",
+    )
+    statuses = list(answers)
+
+    def handler(_: Request) -> Response:
+        status = statuses.pop(0) if statuses else 200
+        return Response(page if status == 200 else "busy", status=status, content_type="text/html")
+
+    server.expect_request("/news/tanf").respond_with_handler(handler)
+
+
+def _stored_text(database_url: str) -> str:
+    with session_scope(database_url) as session:
+        (article,) = session.exec(select(StoredArticle))
+        return article.text
+
+
+def test_a_page_that_answers_503_twice_is_fetched_again_and_stored_with_its_own_text(
+    httpserver: HTTPServer, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSWATCH_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("NEWSWATCH_RETRY_ATTEMPTS", "3")
+    reset_runtime()
+    _feed_with_one_page(httpserver, [503, 503])
+    runtime = migrated_runtime()
+    with session_scope(sqlite_url) as session:
+        add_feed(session, httpserver.url_for("/feed.xml"), interval_seconds=900)
+
+    report = run_round(runtime, every_feed=True)
+
+    assert report.errors == [] and report.warnings == []
+    assert len([r for r, _ in httpserver.log if r.path == "/news/tanf"]) == 3
+    assert "Feed summary" not in _stored_text(sqlite_url)
+    assert report.articles[0].title == "US jets strike convoy near Tanf garrison"
+
+
+def test_a_page_still_failing_on_its_last_try_gives_way_to_the_feed_entry(
+    httpserver: HTTPServer, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSWATCH_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("NEWSWATCH_RETRY_ATTEMPTS", "2")
+    reset_runtime()
+    _feed_with_one_page(httpserver, [503, 503, 503])
+    runtime = migrated_runtime()
+    with session_scope(sqlite_url) as session:
+        add_feed(session, httpserver.url_for("/feed.xml"), interval_seconds=900)
+
+    report = run_round(runtime, every_feed=True)
+
+    assert len([r for r, _ in httpserver.log if r.path == "/news/tanf"]) == 2
+    assert _stored_text(sqlite_url) == "Feed summary of the Tanf story."
+    assert report.warnings and "503" in report.warnings[0] and "used the feed entry instead" in report.warnings[0]
