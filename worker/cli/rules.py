@@ -1,4 +1,4 @@
-"""`newswatch rules`: check a rules file, explain matches on articles, backtest over stored articles."""
+"""`newswatch rules`: check a rules file, explain matches on articles, backtest, print the rules file's JSON Schema."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def _load(path: Path) -> RuleSet:
 
 @click.group()
 def rules() -> None:
-    """Watch rules: check, test, backtest."""
+    """Watch rules: check, test, backtest, schema."""
 
 
 @rules.command("check")
@@ -134,6 +134,16 @@ def rules_backtest(path: Path | None, since: timedelta | None, show: int, send_a
             f"alerts: {sum(d.outcome == 'sent' for d in deliveries)} sent, "
             f"{sum(d.outcome in ('retry', 'failed') for d in deliveries)} not yet"
         )
+
+
+@rules.command("schema")
+def rules_schema() -> None:
+    """Print the JSON Schema of a rules file, generated from the models (`worker/rules/schema.json` is this)."""
+    import json
+
+    from newswatch.worker.rules.schema import rules_schema as generated
+
+    click.echo(json.dumps(generated(), indent=2))
 
 
 COMMANDS = [rules]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
 from newswatch.worker.durations import parse_duration
 from newswatch.worker.errors import RuleError
@@ -21,6 +21,24 @@ from newswatch.worker.rules.query import Node, QueryError, parse_query
 TEXT_FIELDS: tuple[Literal["title", "text"], ...] = ("title", "text")
 
 Severity = Literal["low", "medium", "high", "critical"]
+
+DURATION_PATTERN = r"^\s*(?=[\d.]*[1-9])\d+(\.\d+)?\s*[smhdwSMHDW]?\s*$"
+"""What `parse_duration` accepts, as a JSON Schema pattern (no flags there, hence both cases; above zero)."""
+
+_SPELLINGS = 'A name and its spellings separated by |, e.g. "al-Tanf | Tanf". Lower-case entries are ordinary phrases.'
+_Spellings = Annotated[str, Field(description=_SPELLINGS)]
+_QuietWindow = Annotated[
+    timedelta | None,  # as the validator reads it: a duration text, else pydantic's seconds
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION_PATTERN},
+                {"type": "number", "exclusiveMinimum": 0},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
 
 
 class _Located(dict[str, Any]):
@@ -66,8 +84,10 @@ class EntityMember(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
-    aliases: list[str] = Field(default_factory=list)
+    name: str = Field(min_length=1, description="How hits report this person or place.")
+    aliases: list[str] = Field(
+        default_factory=list, description="Other spellings news uses; each matches like the name."
+    )
 
 
 class EntityList(BaseModel):
@@ -75,8 +95,13 @@ class EntityList(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["person", "place", "organisation", "thing"] = "thing"
-    members: list[EntityMember | str] = Field(min_length=1)
+    kind: Literal["person", "place", "organisation", "thing"] = Field(
+        default="thing",
+        description="person: a later surname-only mention counts once the full name has appeared.",
+    )
+    members: list[EntityMember | _Spellings] = Field(
+        min_length=1, description="Each a `name` with `aliases`, or one line of spellings separated by |."
+    )
 
     def resolved(self) -> list[EntityMember]:
         """Members written as `"A | B | C"` become a name with aliases."""
@@ -92,10 +117,12 @@ class EntityList(BaseModel):
 
 
 class SourceFilter(BaseModel):
+    """Which sites a rule watches, by domain; a domain also covers its subdomains."""
+
     model_config = ConfigDict(extra="forbid")
 
-    include: list[str] = Field(default_factory=list)
-    exclude: list[str] = Field(default_factory=list)
+    include: list[str] = Field(default_factory=list, description="Only these domains (and their subdomains).")
+    exclude: list[str] = Field(default_factory=list, description="Never these domains (and their subdomains).")
 
 
 class RuleModel(BaseModel):
@@ -103,24 +130,41 @@ class RuleModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, pattern=r"^[\w][\w.-]*$")
-    query: str = Field(min_length=1)
-    description: str | None = None
-    severity: Severity = "medium"
-    alert: list[str] = Field(default_factory=list)
-    fields: list[Literal["title", "text"]] = Field(default_factory=lambda: list(TEXT_FIELDS))
-    languages: list[str] = Field(default_factory=list)
-    sources: SourceFilter = Field(default_factory=SourceFilter)
-    min_mentions: int = Field(default=1, ge=1)
-    enabled: bool = True
-    realert: timedelta | None = None
-    """Quiet window: after an alert, this rule's next alerts on a channel wait until it has passed and
-    then go out together."""
+    name: str = Field(
+        min_length=1, pattern=r"^[\w][\w.-]*$", description="Unique in the file; shown in alerts and hits."
+    )
+    query: str = Field(
+        min_length=1,
+        description='Words, "phrases", AND, OR, NOT, ( ), NEAR/n, prefix*, title: text: source:domain lang:code, '
+        "@entity-list. Checked on load: the query must parse and every @list must be defined under `entities`.",
+    )
+    description: str | None = Field(default=None, description="What the rule watches for, for readers of the file.")
+    severity: Severity = Field(default="medium", description="How much a hit matters; shown with hits and alerts.")
+    alert: list[str] = Field(default_factory=list, description="Channel names; empty: the default channels.")
+    fields: list[Literal["title", "text"]] = Field(
+        default=list(TEXT_FIELDS),  # pydantic copies a mutable default for each rule
+        description="The parts of an article the rule looks in; `title:` and `text:` in the query narrow further.",
+    )
+    languages: list[str] = Field(
+        default_factory=list,
+        description="Language codes, e.g. en, ar (any case; en also covers en-GB); empty: every language.",
+    )
+    sources: SourceFilter = Field(default_factory=SourceFilter, description="Only or never these sites.")
+    min_mentions: int = Field(default=1, ge=1, description="A hit needs at least this many mentions in the article.")
+    enabled: bool = Field(default=True, description="false: the rule is kept in the file but not matched.")
+    realert: _QuietWindow = Field(
+        default=None,
+        description="Quiet window after an alert: this rule's next alerts on a channel wait until it has passed, "
+        "then go out together. A duration above zero, e.g. 90s, 15m, 6h, 7d, 1w; a bare number is seconds.",
+    )
 
     @field_validator("realert", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
-        return parse_duration(value) if isinstance(value, str) else value
+        # A bare number is seconds, as in the schema; zero, negatives and booleans are refused like "0h".
+        if isinstance(value, bool):
+            raise ValueError(f"not a duration: {value!r} (use e.g. 90s, 15m, 2h, 7d)")
+        return parse_duration(str(value)) if isinstance(value, (str, int, float)) else value
 
     @field_validator("languages")
     @classmethod
@@ -129,10 +173,14 @@ class RuleModel(BaseModel):
 
 
 class RulesFile(BaseModel):
+    """A whole rules file: entity lists and rules."""
+
     model_config = ConfigDict(extra="forbid")
 
-    entities: dict[str, EntityList] = Field(default_factory=dict)
-    rules: list[RuleModel] = Field(min_length=1)
+    entities: dict[str, EntityList] = Field(
+        default_factory=dict, description="Named lists of people, places or things, used in queries as @name."
+    )
+    rules: list[RuleModel] = Field(min_length=1, description="The watch rules; at least one.")
 
 
 class ParsedRule(BaseModel):

@@ -1,7 +1,8 @@
-"""`newswatch rules check | test | backtest` as a user runs them."""
+"""`newswatch rules check | test | backtest | schema` as a user runs them."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,15 @@ def test_check_reports_file_line_column_and_exits_non_zero(tmp_path: Path) -> No
     assert result.stderr.startswith(f"{path}:3:")
     assert "is not closed: expected ')'" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_schema_prints_the_generated_json_schema() -> None:
+    from newswatch.worker.rules.schema import rules_schema
+
+    result = _newswatch("rules", "schema")
+    assert result.exit_code == 0
+    assert result.stdout.endswith("}\n")
+    assert json.loads(result.stdout) == rules_schema()
 
 
 def test_test_explains_matches_and_the_first_failed_clause(tmp_path: Path) -> None:

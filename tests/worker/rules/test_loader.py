@@ -1,25 +1,88 @@
-"""Rules files: the example validates against the shipped schema; every mistake is located."""
+"""Rules files: the schema is generated from the models and agrees with the loader; every mistake is located."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
+from newswatch.worker.durations import parse_duration
 from newswatch.worker.errors import RuleError
 from newswatch.worker.rules import load_rules, parse_rules
+from newswatch.worker.rules.loader import DURATION_PATTERN
+from newswatch.worker.rules.schema import rules_schema
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_the_committed_schema_is_the_generated_one() -> None:
+    committed = json.loads((ROOT / "worker" / "rules" / "schema.json").read_text())
+    assert committed == rules_schema(), (
+        "worker/rules/schema.json is out of date: run `newswatch rules schema > worker/rules/schema.json`"
+    )
+    jsonschema.Draft202012Validator.check_schema(committed)
 
 
 def test_the_example_rules_load_and_match_the_schema() -> None:
     rule_set = load_rules(ROOT / "seeds" / "rules.yaml")
     assert [rule.name for rule in rule_set.rules] == ["border-crossings", "commanders", "airstrikes"]
-    schema = json.loads((ROOT / "worker" / "rules" / "schema.json").read_text())
-    jsonschema.validate(yaml.safe_load((ROOT / "seeds" / "rules.yaml").read_text()), schema)
+    jsonschema.validate(yaml.safe_load((ROOT / "seeds" / "rules.yaml").read_text()), rules_schema())
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "rules:\n  - name: a\n    query: airstrike\n    severty: high\n",
+        "rules:\n  - name: a\n    query: x\n    severity: urgent\n",
+        "rules:\n  - name: a\n",
+        "rules: []\n",
+        "rules:\n  - {name: a, query: x}\nentitles: {}\n",
+        "rules:\n  - {name: -a, query: x}\n",
+        "rules:\n  - {name: a, query: ''}\n",
+        "rules:\n  - {name: a, query: x, min_mentions: 0}\n",
+        "rules:\n  - {name: a, query: x, fields: [body]}\n",
+        "rules:\n  - {name: a, query: x, sources: {only: [bbc.co.uk]}}\n",
+        "rules:\n  - {name: a, query: x, realert: soon}\n",
+        "rules:\n  - {name: a, query: x, realert: PT6H}\n",
+        "rules:\n  - {name: a, query: x, realert: 0h}\n",
+        "entities:\n  l: {kind: city, members: [Mosul]}\nrules:\n  - {name: a, query: '@l'}\n",
+        "entities:\n  l: {members: []}\nrules:\n  - {name: a, query: '@l'}\n",
+        "entities:\n  l: {members: [{name: Mosul, alias: [Mawsil]}]}\nrules:\n  - {name: a, query: '@l'}\n",
+    ],
+)
+def test_what_the_loader_refuses_the_schema_refuses(document: str) -> None:
+    with pytest.raises(RuleError):
+        parse_rules(document, file="r.yaml")
+    assert not jsonschema.Draft202012Validator(rules_schema()).is_valid(yaml.safe_load(document))
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "rules:\n  - {name: a.b_c-1, query: x, description: null, enabled: false}\n",
+        "rules:\n  - {name: a, query: x, realert: 6h}\n",
+        "rules:\n  - {name: a, query: x, realert: 1.5 H}\n",
+        "rules:\n  - {name: a, query: x, realert: 90}\n",
+        "entities:\n  l: {kind: person, members: ['A | B', {name: C}]}\nrules:\n  - {name: a, query: '@l'}\n",
+    ],
+)
+def test_what_the_loader_accepts_the_schema_accepts(document: str) -> None:
+    parse_rules(document, file="r.yaml")
+    jsonschema.validate(yaml.safe_load(document), rules_schema())
+
+
+@pytest.mark.parametrize("text", ["90", "90s", " 15 m ", "2H", "1.5h", "7d", "1w", "0", "0.0h", "-1h", "1.h", "6x", ""])
+def test_the_schemas_duration_pattern_is_what_parse_duration_reads(text: str) -> None:
+    try:
+        parse_duration(text)
+        accepted = True
+    except ValueError:
+        accepted = False
+    assert (re.fullmatch(DURATION_PATTERN, text) is not None) == accepted
 
 
 def test_the_version_is_the_content_hash() -> None:
