@@ -32,6 +32,7 @@ from newswatch.alerts.outbox import (
     mark_failed,
     mark_retry,
     mark_sent,
+    mark_unknown,
 )
 from newswatch.alerts.settings import DeliverySettings
 from newswatch.storage.backoff import backoff_seconds
@@ -40,6 +41,10 @@ from newswatch.storage.models import Alert, Hit, StoredArticle, utcnow
 
 LOGGER = logging.getLogger(__name__)
 
+
+UNKNOWN_OUTCOME_RETRIES = 2
+"""Sends that got no answer (a read timeout) before a row is marked `unknown`: each resend carries the same
+idempotency key, so a receiver that did get the first drops the copies."""
 
 DIGEST_PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 """Channels in these modes collect alerts and send them as one digest at the end of each UTC period."""
@@ -120,7 +125,13 @@ def deliver(alert_id: int, *, settings: DeliverySettings, channels: Mapping[str,
 def _record_failure(settings: DeliverySettings, alert_id: int, attempts: int, exc: AlertError) -> Delivery:
     error = str(exc)
     with session_scope(settings.database_url) as session:
-        if exc.permanent or attempts >= settings.alert_max_attempts:
+        if exc.unknown_outcome:
+            unknown = session.exec(select(Alert.unknown_outcomes).where(Alert.id == alert_id)).one()
+            if unknown >= UNKNOWN_OUTCOME_RETRIES or attempts >= settings.alert_max_attempts:
+                LOGGER.error("alert %s: outcome unknown after %d sends: %s", alert_id, unknown + 1, error)
+                mark_unknown(session, alert_id, error=error)
+                return Delivery(alert_id, "unknown", error=error)
+        elif exc.permanent or attempts >= settings.alert_max_attempts:
             LOGGER.error("alert %s failed for good: %s", alert_id, error)
             mark_failed(session, alert_id, error=error)
             return Delivery(alert_id, "failed", error=error)
@@ -128,7 +139,9 @@ def _record_failure(settings: DeliverySettings, alert_id: int, attempts: int, ex
         if delay is None:
             delay = backoff_seconds(attempts - 1, base=settings.alert_retry_base)
         LOGGER.warning("alert %s will be retried in %.0fs: %s", alert_id, delay, error)
-        mark_retry(session, alert_id, error=error, at=utcnow() + timedelta(seconds=delay))
+        mark_retry(
+            session, alert_id, error=error, at=utcnow() + timedelta(seconds=delay), unknown_outcome=exc.unknown_outcome
+        )
     return Delivery(alert_id, "retry", retry_in=delay, error=error)
 
 

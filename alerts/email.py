@@ -80,7 +80,12 @@ class EmailChannel:
             with self._connect() as smtp:
                 if self._user:
                     smtp.login(self._user, self._password or "")
-                refused = smtp.send_message(email)
+                try:
+                    refused = smtp.send_message(email)
+                except TimeoutError:  # the message went out and no reply came: it may be delivered
+                    raise AlertError(
+                        f"{self.name}: no answer from {self._host}:{self._port} after sending", unknown_outcome=True
+                    ) from None
         except smtplib.SMTPAuthenticationError as exc:
             raise AlertError(f"{self.name}: login refused: {exc.smtp_code}", permanent=True) from None
         except smtplib.SMTPRecipientsRefused as exc:

@@ -1,8 +1,9 @@
 """The alert outbox: rows written with their hit, claimed by one sender at a time, marked with the outcome.
 
 Life of a row: `pending` -> (claimed) `sending` -> `sent`; on a transient error back to `pending` with a
-later `next_attempt_at`; on a permanent error or after too many attempts `failed`. A claim is a conditional
-UPDATE that only one sender can win; a claim whose lease ran out (its sender crashed) can be won again.
+later `next_attempt_at`; on a permanent error or after too many attempts `failed`; after a few sends that
+got no answer (the receiver may or may not have the alert) `unknown`. A claim is a conditional UPDATE that
+only one sender can win; a claim whose lease ran out (its sender crashed) can be won again.
 """
 
 from __future__ import annotations
@@ -90,9 +91,15 @@ def mark_sent(session: Session, alert_id: int) -> None:
     _finish(session, alert_id, status="sent", sent_at=utcnow(), last_error=None)
 
 
-def mark_retry(session: Session, alert_id: int, *, error: str, at: datetime) -> None:
-    """A transient failure: try again at `at`."""
-    _finish(session, alert_id, status="pending", next_attempt_at=at, last_error=error)
+def mark_retry(session: Session, alert_id: int, *, error: str, at: datetime, unknown_outcome: bool = False) -> None:
+    """A transient failure: try again at `at` (counting it when the last send got no answer)."""
+    extra = {"unknown_outcomes": col(Alert.unknown_outcomes) + 1} if unknown_outcome else {}
+    _finish(session, alert_id, status="pending", next_attempt_at=at, last_error=error, **extra)
+
+
+def mark_unknown(session: Session, alert_id: int, *, error: str) -> None:
+    """Sent, but no answer came, too often: the receiver may have it; `alerts retry` sends it again."""
+    _finish(session, alert_id, status="unknown", last_error=error, unknown_outcomes=col(Alert.unknown_outcomes) + 1)
 
 
 def defer(session: Session, alert_id: int, *, at: datetime) -> None:
@@ -161,10 +168,15 @@ def list_alerts(session: Session, *, status: str | None = None, limit: int = 100
 
 
 def requeue_failed(session: Session, alert_ids: Iterable[int] | None = None) -> int:
-    """Put failed rows back to pending with fresh attempts (after the user fixed the channel)."""
-    statement = update(Alert).where(col(Alert.status) == "failed")
+    """Put failed and unknown rows back to pending with fresh attempts (after the user fixed the channel).
+
+    A requeued row is due as of when it was queued, so it goes out as the single alert it was, not with
+    the rows a quiet window held back.
+    """
+    statement = update(Alert).where(col(Alert.status).in_(["failed", "unknown"]))
     ids = list(alert_ids) if alert_ids is not None else None
     if ids is not None:
         statement = statement.where(col(Alert.id).in_(ids))
-    result = session.execute(statement.values(status="pending", attempts=0, next_attempt_at=utcnow()))
+    values = {"status": "pending", "attempts": 0, "unknown_outcomes": 0, "next_attempt_at": col(Alert.created_at)}
+    result = session.execute(statement.values(**values))
     return int(result.rowcount)  # type: ignore[attr-defined]

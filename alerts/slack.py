@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from itertools import groupby
 from typing import Any
+from urllib.error import URLError
 
 from pydantic import SecretStr
 
@@ -113,6 +114,10 @@ class SlackChannel:
         client = WebhookClient(self._url, timeout=self._timeout)
         try:
             response = client.send(text=_cut(text, TEXT_LIMIT), blocks=blocks[:BLOCK_LIMIT])
+        except URLError as exc:  # urllib wraps what fails before the request is out (connect, send)
+            raise AlertError(f"{self.name}: unable to reach the webhook: {type(exc.reason).__name__}") from None
+        except TimeoutError:  # sent, and no answer in time: Slack may have posted it
+            raise AlertError(f"{self.name}: no answer from the webhook: TimeoutError", unknown_outcome=True) from None
         except OSError as exc:
             raise AlertError(f"{self.name}: unable to reach the webhook: {type(exc).__name__}") from None
         status, body = response.status_code, (response.body or "").strip()

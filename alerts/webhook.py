@@ -63,6 +63,11 @@ class WebhookChannel:
             headers["X-Newswatch-Signature"] = sign(body, self.secret)
         try:
             response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout)
+        except (httpx.ReadTimeout, httpx.RemoteProtocolError) as exc:
+            # The request went out and no answer came: the receiver may have it (X-Newswatch-Key dedupes).
+            raise AlertError(
+                f"{self.name}: no answer from the webhook: {type(exc).__name__}", unknown_outcome=True
+            ) from None
         except httpx.HTTPError as exc:
             raise AlertError(f"{self.name}: unable to reach the webhook: {type(exc).__name__}") from None
         status = response.status_code

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from newswatch.storage.db import insert_ignore
@@ -46,6 +48,24 @@ def story_candidates(
         .distinct()
     )
     return [(story, fp) for story, fp in session.exec(query) if story is not None and fp is not None]
+
+
+def lock_story_bands(session: Session, bands: Iterable[str]) -> None:
+    """Hold the bands until the transaction ends, so two copies of one story stored at the same moment by
+    two processes see each other: the second waits, then finds the first as a candidate.
+
+    PostgreSQL: transaction-level advisory locks, taken in one sorted order (no deadlock between two
+    articles sharing several bands). SQLite needs none: a write transaction there holds the whole database.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted(
+        {int.from_bytes(hashlib.blake2b(b.encode(), digest_size=8).digest(), "big", signed=True) for b in bands}
+    )
+    session.execute(
+        text("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) s"),
+        {"keys": keys},
+    )
 
 
 def add_story_bands(session: Session, article_id: int, bands: Iterable[str]) -> None:

@@ -155,10 +155,40 @@ class Alert(SQLModel, table=True):
     story_key: str
     channel: str
     status: str = Field(default="pending", index=True)
-    """pending -> sending -> sent, or failed (permanent error or attempts exhausted)."""
+    """pending -> sending -> sent, or failed (permanent error or attempts exhausted), or unknown (sent, and
+    no answer came, several times)."""
     attempts: int = 0
+    unknown_outcomes: int = 0
+    """Sends that got no answer (the receiver may have the alert)."""
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     next_attempt_at: datetime | None = _when(index=True)
     lease_until: datetime | None = _when()
     sent_at: datetime | None = _when()
     created_at: datetime | None = _when()
+
+
+class Entry(SQLModel, table=True):
+    """A feed entry as durable work: written with the poll that found it, done with the article it became.
+
+    A poll may commit the feed's new state (ETag, body hash) only because its new entries are committed with
+    it: whatever happens to the message that carries an entry on, the row stays until it is done.
+    """
+
+    __tablename__ = "entries"
+    __table_args__ = (UniqueConstraint("feed_id", "entry_key", name="uq_entries_feed_entry_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feeds.id", ondelete="CASCADE", index=True)
+    entry_key: str = Field(sa_column=Column(Text, nullable=False))
+    """The entry's identity within its feed: its canonical URL, else its id or title."""
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    """The entry itself (link, title, summary, date...), enough to ingest it without the feed."""
+    status: str = Field(default="pending", index=True)
+    """pending -> done, or failed after too many attempts."""
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    next_attempt_at: datetime | None = _when(index=True)
+    """When the sweep hands the entry on again if it is not done by then."""
+    article_id: int | None = Field(default=None, foreign_key="articles.id", ondelete="SET NULL")
+    created_at: datetime | None = _when()
+    done_at: datetime | None = _when()

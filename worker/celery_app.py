@@ -21,8 +21,10 @@ from newswatch.worker.config import Settings
 QUEUES = ("poll", "extract", "alerts")
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    "poll-due-feeds": {"task": "newswatch.poll_due", "schedule": 30.0, "options": {"queue": "poll"}},
-    "deliver-due-alerts": {"task": "newswatch.deliver_due", "schedule": 60.0, "options": {"queue": "alerts"}},
+    # Every 5 s: a feed is polled within seconds of its due time, whatever its interval.
+    "poll-due-feeds": {"task": "newswatch.poll_due", "schedule": 5.0, "options": {"queue": "poll"}},
+    "sweep-entries": {"task": "newswatch.sweep_entries", "schedule": 30.0, "options": {"queue": "poll"}},
+    "deliver-due-alerts": {"task": "newswatch.deliver_due", "schedule": 30.0, "options": {"queue": "alerts"}},
 }
 
 
@@ -31,6 +33,11 @@ def create_app(settings: Settings) -> Celery:
     broker = settings.broker_url
     if not broker:
         raise ConfigError("config: NEWSWATCH_BROKER_URL is not set (e.g. redis://127.0.0.1:6379/0)")
+    if settings.task_time_limit >= settings.visibility_timeout:
+        raise ConfigError(
+            f"config: NEWSWATCH_TASK_TIME_LIMIT ({settings.task_time_limit}) must stay below "
+            f"NEWSWATCH_VISIBILITY_TIMEOUT ({settings.visibility_timeout}), or a long task runs twice"
+        )
     app = Celery("newswatch", broker=broker, backend=broker, include=["newswatch.worker.tasks"], set_as_current=True)
     # Redis redelivers unacked messages after the visibility timeout; every countdown, retry and time
     # limit must stay well under it or the task runs twice (celery#5935).
@@ -53,6 +60,7 @@ def create_app(settings: Settings) -> Celery:
         task_routes={
             "newswatch.poll_feed": {"queue": "poll"},
             "newswatch.poll_due": {"queue": "poll"},
+            "newswatch.sweep_entries": {"queue": "poll"},
             "newswatch.ingest_entry": {"queue": "extract"},
             "newswatch.deliver_alert": {"queue": "alerts"},
             "newswatch.deliver_due": {"queue": "alerts"},
@@ -60,10 +68,12 @@ def create_app(settings: Settings) -> Celery:
         worker_max_tasks_per_child=500,  # trafilatura's caches grow (trafilatura#216)
         beat_schedule=BEAT_SCHEDULE,
         beat_scheduler="redbeat.RedBeatScheduler",
-        beat_max_loop_interval=30,  # redbeat's lock otherwise defaults to 25 minutes (redbeat#230)
+        # redbeat's lock otherwise defaults to 25 minutes (redbeat#230): a standby beat takes over once the
+        # active one's lock (renewed every loop) has expired, within lock timeout + one loop (25 s).
+        beat_max_loop_interval=5,
         redbeat_redis_url=broker,
         redbeat_key_prefix="newswatch:redbeat:",
-        redbeat_lock_timeout=90,
+        redbeat_lock_timeout=20,
     )
     app.set_default()
     return app

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     """Tries of a feed poll or a page fetch that fails with a timeout or a 5xx, in both runners."""
     retry_base: float = 10.0
     """Seconds before the second try; doubling (with jitter) for each later one."""
+    entry_retry_after: float = 300.0
+    """Seconds after which a feed entry not yet stored is handed on again by the sweep (lost, crashed)."""
+    entry_max_attempts: int = 5
+    """Hand-ons of one entry before it is marked failed (`newswatch entries retry` brings it back)."""
 
     # Alerts.
     default_channels: CommaList | None = None
@@ -61,7 +65,8 @@ class Settings(BaseSettings):
     # Celery.
     task_soft_time_limit: int = 120
     task_time_limit: int = 180
-    visibility_timeout: int = 3600
+    visibility_timeout: int = 300
+    """Seconds before Redis hands an unacknowledged task (its worker died) to another worker."""
 
     @field_validator("default_channels", mode="before")
     @classmethod

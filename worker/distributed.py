@@ -8,6 +8,7 @@ not finished by the deadline is listed as pending, not dropped from the report.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from celery.exceptions import TimeoutError as CeleryTimeout
@@ -16,12 +17,14 @@ from celery.result import AsyncResult
 from newswatch.alerts.delivery import Delivery
 from newswatch.storage.db import session_scope
 from newswatch.storage.feeds import list_feeds
+from newswatch.worker.pipeline import due_entries
 from newswatch.worker.report import ArticleSummary, PollSummary, RoundReport
 from newswatch.worker.runtime import Runtime
 
 
 def run_round_on_workers(runtime: Runtime, *, timeout: float) -> RoundReport:
-    """Send a poll for every enabled feed and wait for the polls, their entries and their alerts."""
+    """Send a poll for every enabled feed, and the sweep's entries, and wait for them, their entries and
+    their alerts."""
     app = runtime.app
     report = RoundReport()
     deadline = time.monotonic() + timeout
@@ -39,22 +42,45 @@ def run_round_on_workers(runtime: Runtime, *, timeout: float) -> RoundReport:
         report.polled.append(PollSummary(url, outcome["outcome"], outcome["new_entries"], outcome.get("warning")))
         if outcome.get("warning"):
             report.warnings.append(f"feed: malformed but readable ({outcome['warning']}): {url}")
-        entries += [(url, AsyncResult(task_id, app=app)) for task_id in outcome["entries"]]
+        entries += [(f"an entry of {url}", AsyncResult(task_id, app=app)) for task_id in outcome["entries"]]
+    # The sweep, as on every round: entries an earlier round lost (a Redis restart, a killed worker).
+    entries += _send_entries(runtime, due_entries(runtime.settings))
+    _follow_entries(runtime, entries, deadline, report)
+    return report
+
+
+def ingest_on_workers(runtime: Runtime, entry_ids: Iterable[int], *, timeout: float) -> RoundReport:
+    """Send these entry rows to the workers and wait for them and their alerts (`entries retry`)."""
+    report = RoundReport()
+    _follow_entries(runtime, _send_entries(runtime, entry_ids), time.monotonic() + timeout, report)
+    return report
+
+
+def _send_entries(runtime: Runtime, entry_ids: Iterable[int]) -> list[tuple[str, AsyncResult]]:
+    return [(f"entry {i}", runtime.app.send_task("newswatch.ingest_entry", args=(i,))) for i in entry_ids]
+
+
+def _follow_entries(
+    runtime: Runtime, entries: list[tuple[str, AsyncResult]], deadline: float, report: RoundReport
+) -> None:
     deliveries: list[AsyncResult] = []
-    for url, result in entries:
-        outcome = _wait(result, deadline, report, f"an entry of {url}")
+    for what, result in entries:
+        outcome = _wait(result, deadline, report, what)
         if outcome is None:
+            continue
+        if outcome.get("error"):
+            report.errors.append(outcome["error"])
+        if outcome.get("article") is None:
             continue
         article = ArticleSummary.from_json(outcome["article"])
         report.articles.append(article)
         if article.problem:
             report.warnings.append(article.problem)
-        deliveries += [AsyncResult(task_id, app=app) for task_id in outcome["deliveries"]]
+        deliveries += [AsyncResult(task_id, app=runtime.app) for task_id in outcome["deliveries"]]
     for result in deliveries:
         outcome = _wait(result, deadline, report, "an alert")
         if outcome is not None:
             report.deliveries.append(Delivery.from_json(outcome))
-    return report
 
 
 def _wait(result: AsyncResult, deadline: float, report: RoundReport, what: str) -> Any:

@@ -76,12 +76,15 @@ def scan(runtime: Runtime, inputs: Iterable[str]) -> Iterator[Scanned]:
 
 
 def run_round(runtime: Runtime, *, every_feed: bool = False) -> RoundReport:
-    """Poll the due feeds (or every enabled feed), ingest their new entries, deliver the alerts due."""
+    """Poll the due feeds (or every enabled feed), ingest their new entries and the entries the sweep hands
+    on again, then deliver the alerts due."""
     report = RoundReport()
     with session_scope(runtime.settings.database_url) as session:
         feeds = [f for f in list_feeds(session) if f.enabled] if every_feed else due_feeds(session)
     for feed in feeds:
         _poll_one(runtime, feed, report)
+    for entry_id in pipeline.due_entries(runtime.settings):
+        _ingest_one(runtime, entry_id, report)
     report.deliveries += deliver_due(runtime)
     return report
 
@@ -96,31 +99,47 @@ def _poll_one(runtime: Runtime, feed: Feed, report: RoundReport) -> None:
     except NewswatchError as exc:
         report.errors.append(str(exc))
         return
-    report.polled.append(PollSummary(polled.url, polled.outcome, len(polled.entries), polled.warning))
+    report.polled.append(PollSummary(polled.url, polled.outcome, len(polled.entry_ids), polled.warning))
     if polled.warning:
         report.warnings.append(f"feed: malformed but readable ({polled.warning}): {polled.url}")
-    rules = runtime.rules()
-    for entry in polled.entries:
-        try:
-            ingested = with_retries(
-                lambda final, entry=entry: pipeline.ingest_entry(  # type: ignore[misc]
-                    entry,
-                    feed_id=feed_id,
-                    feed_url=polled.url,
-                    rules=rules,
-                    settings=settings,
-                    client=runtime.client,
-                    default_channels=runtime.default_channels,
-                    final_attempt=final,
-                ),
+    for entry_id in polled.entry_ids:
+        _ingest_one(runtime, entry_id, report)
+
+
+def ingest_entries(runtime: Runtime, entry_ids: Iterable[int]) -> RoundReport:
+    """Ingest these entry rows now, in this process (`newswatch entries retry` without a broker)."""
+    report = RoundReport()
+    for entry_id in entry_ids:
+        _ingest_one(runtime, entry_id, report)
+    report.deliveries += deliver_due(runtime)
+    return report
+
+
+def _ingest_one(runtime: Runtime, entry_id: int, report: RoundReport) -> None:
+    """One entry row, with the retries the tasks have; a failure stays on the row for the sweep."""
+    settings = runtime.settings
+    try:
+        rules = runtime.rules()
+        ingested = with_retries(
+            lambda final: pipeline.ingest_entry(
+                entry_id,
+                rules=rules,
                 settings=settings,
-            )
-        except NewswatchError as exc:
-            report.errors.append(str(exc))
-            continue
-        report.articles.append(ingested.summary(entry.url))
-        if ingested.problem:
-            report.warnings.append(ingested.problem)
+                client=runtime.client,
+                default_channels=runtime.default_channels,
+                final_attempt=final,
+            ),
+            settings=settings,
+        )
+    except NewswatchError as exc:
+        report.errors.append(str(exc))
+        pipeline.entry_failed(entry_id, str(exc), settings=settings)
+        return
+    if ingested is None:
+        return
+    report.articles.append(ingested.summary())
+    if ingested.problem:
+        report.warnings.append(ingested.problem)
 
 
 def run_forever(runtime: Runtime, *, on_round: Callable[[RoundReport], None], max_sleep: float = 30.0) -> None:

@@ -21,11 +21,19 @@ from datetime import timedelta
 import httpx
 
 from newswatch.alerts.outbox import enqueue_alerts
-from newswatch.storage.articles import add_story_bands, known_url_keys, store_article, story_candidates
+from newswatch.storage.articles import (
+    add_story_bands,
+    known_url_keys,
+    lock_story_bands,
+    store_article,
+    story_candidates,
+)
+from newswatch.storage.backoff import backoff_seconds
 from newswatch.storage.db import session_scope
+from newswatch.storage.entries import add_entries, claim_due_entries, mark_entry_done, record_entry_error
 from newswatch.storage.feeds import record_poll
 from newswatch.storage.hits import store_hit
-from newswatch.storage.models import Feed, Hit, StoredArticle, utcnow
+from newswatch.storage.models import Entry, Feed, Hit, StoredArticle, utcnow
 from newswatch.worker.article import Article
 from newswatch.worker.config import Settings
 from newswatch.worker.errors import ExtractionError, FeedError, FetchError
@@ -71,13 +79,13 @@ class Ingested:
 
 @dataclass(frozen=True)
 class Polled:
-    """One poll of a feed: its outcome and the entries not stored yet."""
+    """One poll of a feed: its outcome and the entry rows it wrote (new work, to hand on)."""
 
     feed_id: int
     url: str
     outcome: str
     """`fetched`, `not-modified` (304) or `unchanged` (same body as last time)."""
-    entries: list[FeedEntry]
+    entry_ids: list[int]
     warning: str | None = None
     """What feedparser disliked in a feed it could still read."""
 
@@ -96,12 +104,14 @@ def ingest(
     feed_id: int | None = None,
     key: str | None = None,
     problem: str | None = None,
+    entry_id: int | None = None,
 ) -> Ingested:
     """Match the article, then store it, its hits and their alerts in one transaction.
 
     A new article joins the story of an earlier near-copy (syndicated on another site), so its alerts are
     keyed by that story and a rule alerts once per story and channel, not once per copy. `key` is the URL
-    key to store it under when that is not its own URL's (a feed entry's link that redirected).
+    key to store it under when that is not its own URL's (a feed entry's link that redirected); the entry
+    row it came from, if any, is marked done in the same transaction.
     """
     hits = rules.match(article)
     fingerprint = story_fingerprint(article.text or article.title)
@@ -114,6 +124,7 @@ def ingest(
         assert row.id is not None
         if new:
             bands = band_keys(fingerprint)
+            lock_story_bands(session, bands)
             candidates = story_candidates(session, bands=bands, since=utcnow() - STORY_WINDOW, exclude=row.id)
             row.story_id = find_story(fingerprint, candidates) or row.id
             session.add(row)
@@ -132,6 +143,8 @@ def ingest(
                 channels=list(hit.alert) or default_channels,
                 quiet=spec.realert if spec else None,
             )
+        if entry_id is not None:
+            mark_entry_done(session, entry_id, row.id)
         article_id = row.id
     return Ingested(article_id, new, article, hits, new_hits, alert_ids, problem)
 
@@ -222,8 +235,12 @@ def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Poll
     if parsed.error:
         LOGGER.warning("feed: malformed but readable (%s): %s", parsed.error, url)
     entries = _unique_entries(parsed.entries)
+    due = utcnow() + timedelta(seconds=settings.entry_retry_after)
     with session_scope(settings.database_url) as session:
-        known = known_url_keys(session, (key for e in entries if (key := url_key(e.url))))
+        # The new entries are committed with the feed's new validators: a 304 can never hide work.
+        stored = known_url_keys(session, entries)
+        fresh = [(key, entry.to_json()) for key, entry in entries.items() if key not in stored]
+        entry_ids = add_entries(session, feed_id, fresh, due=due)
         record_poll(
             session,
             feed_id,
@@ -234,8 +251,7 @@ def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Poll
             body_hash=digest,
             title=parsed.title,
         )
-    unseen = [e for e in entries if url_key(e.url) not in known]
-    return Polled(feed_id, url, "fetched", unseen, parsed.error)
+    return Polled(feed_id, url, "fetched", entry_ids, parsed.error)
 
 
 def _record(settings: Settings, feed_id: int, **outcome: object) -> None:
@@ -243,33 +259,35 @@ def _record(settings: Settings, feed_id: int, **outcome: object) -> None:
         record_poll(session, feed_id, **outcome)  # type: ignore[arg-type]
 
 
-def _unique_entries(entries: Iterable[FeedEntry]) -> list[FeedEntry]:
-    seen: set[str] = set()
-    unique: list[FeedEntry] = []
+def _unique_entries(entries: Iterable[FeedEntry]) -> dict[str, FeedEntry]:
+    """The feed's entries by identity: canonical URL, else the feed's id for the entry, else its title."""
+    unique: dict[str, FeedEntry] = {}
     for entry in entries:
-        key = url_key(entry.url) or f"id:{entry.entry_id or entry.title}"
-        if key not in seen:
-            seen.add(key)
-            unique.append(entry)
+        unique.setdefault(url_key(entry.url) or f"id:{entry.entry_id or entry.title}", entry)
     return unique
 
 
 def ingest_entry(
-    entry: FeedEntry,
+    entry_id: int,
     *,
-    feed_id: int | None,
-    feed_url: str,
     rules: RuleSet,
     settings: Settings,
     client: httpx.Client,
     default_channels: Sequence[str],
     final_attempt: bool = True,
-) -> Ingested:
-    """One feed entry, from page to stored hits: both runners call this for every new entry.
+) -> Ingested | None:
+    """One entry row, from page to stored hits: both runners (and the sweep) call this for every entry.
 
     Before the final attempt, a timeout or a 5xx on the page is raised for the runner to retry later;
     on the final attempt (or for a page that cannot be read at all) the entry's own text stands in.
+    Returns None when the row is done already (a redelivered task) or gone (its feed was removed).
     """
+    with session_scope(settings.database_url) as session:
+        row = session.get(Entry, entry_id)
+        if row is None or row.status == "done":
+            return None
+        feed = session.get(Feed, row.feed_id)
+        feed_id, feed_url, entry = row.feed_id, feed.url if feed else "", FeedEntry.from_json(row.data)
     article, problem = article_for_entry(
         entry, feed_url=feed_url, settings=settings, client=client, retry_transient=not final_attempt
     )
@@ -281,7 +299,26 @@ def ingest_entry(
         feed_id=feed_id,
         key=url_key(entry.url),
         problem=problem,
+        entry_id=entry_id,
     )
+
+
+def entry_failed(entry_id: int, error: str, *, settings: Settings) -> None:
+    """Record why an entry could not be ingested this time; it stays pending for the sweep."""
+    with session_scope(settings.database_url) as session:
+        record_entry_error(session, entry_id, error)
+
+
+def due_entries(settings: Settings) -> list[int]:
+    """The sweep: entry rows not done in time (lost, crashed, failed), claimed for one more try each."""
+    with session_scope(settings.database_url) as session:
+        return claim_due_entries(
+            session,
+            max_attempts=settings.entry_max_attempts,
+            wait=lambda attempts: timedelta(
+                seconds=max(settings.entry_retry_after, backoff_seconds(attempts, base=settings.retry_base))
+            ),
+        )
 
 
 def article_for_entry(

@@ -12,15 +12,18 @@ import logging
 from typing import Any
 
 from celery import Task, shared_task
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from newswatch.alerts.delivery import deliver
 from newswatch.alerts.outbox import due_alert_ids
 from newswatch.storage.backoff import backoff_seconds
 from newswatch.storage.db import session_scope
+from newswatch.storage.errors import NewswatchError
 from newswatch.storage.feeds import due_feeds
 from newswatch.worker import pipeline
 from newswatch.worker.errors import FeedError, FetchError
-from newswatch.worker.ingest.feeds import FeedEntry
 from newswatch.worker.runtime import get_runtime
 
 LOGGER = logging.getLogger(__name__)
@@ -28,11 +31,22 @@ LOGGER = logging.getLogger(__name__)
 MAX_CRASHES = 2
 """Starts of one task that ended without an outcome (the worker was killed: a time limit, a crash on a page)
 before its page is skipped: Redis keeps no delivery count and would redeliver such a task forever."""
-MAX_COUNTDOWN = 900.0
-"""Retries wait at most this long: far below Redis's visibility timeout (celery#5935)."""
+MAX_COUNTDOWN = 240.0
+"""Retries wait at most this long: below Redis's visibility timeout (celery#5935); longer waits are the
+sweeps' (entries and alerts stay in the database until done)."""
+TRANSIENT = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
+"""A database or Redis that is briefly away: every task retries these with backoff, then leaves its row to
+the sweep."""
+RETRYING: dict[str, Any] = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 5,
+    "retry_backoff_max": int(MAX_COUNTDOWN),
+    "retry_jitter": True,
+    "max_retries": 6,
+}
 
 
-@shared_task(name="newswatch.poll_due")
+@shared_task(name="newswatch.poll_due", **RETRYING)
 def poll_due() -> list[int]:
     """Beat's tick: send a poll for every feed whose interval has passed."""
     runtime = get_runtime()
@@ -43,9 +57,9 @@ def poll_due() -> list[int]:
     return ids
 
 
-@shared_task(name="newswatch.poll_feed", bind=True)
+@shared_task(name="newswatch.poll_feed", bind=True, **RETRYING)
 def poll_feed(self: Task, feed_id: int) -> dict[str, Any]:
-    """Poll one feed and send each unseen entry to the extract queue; returns the poll and those tasks' ids."""
+    """Poll one feed and send each new entry row to the extract queue; returns the poll and those tasks' ids."""
     runtime = get_runtime()
     settings = runtime.settings
     try:
@@ -56,30 +70,31 @@ def poll_feed(self: Task, feed_id: int) -> dict[str, Any]:
         return {"error": str(exc)}
     except FeedError as exc:
         return {"error": str(exc)}
-    entries = [ingest_entry.delay(feed_id, polled.url, e.to_json()).id for e in polled.entries]
+    entries = [ingest_entry.delay(entry_id).id for entry_id in polled.entry_ids]
     return {
         "url": polled.url,
         "outcome": polled.outcome,
-        "new_entries": len(polled.entries),
+        "new_entries": len(polled.entry_ids),
         "warning": polled.warning,
         "entries": entries,
     }
 
 
-@shared_task(name="newswatch.ingest_entry", bind=True)
-def ingest_entry(self: Task, feed_id: int | None, feed_url: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """Fetch, extract, match and store one feed entry; send its new alerts to the alerts queue."""
+@shared_task(name="newswatch.ingest_entry", bind=True, **RETRYING)
+def ingest_entry(self: Task, entry_id: int) -> dict[str, Any]:
+    """Fetch, extract, match and store one entry row; send its new alerts to the alerts queue.
+
+    A failure that is no network or database blip (a broken rules file, a bug) is recorded on the row,
+    which the sweep hands on again later.
+    """
     runtime = get_runtime()
-    feed_entry = FeedEntry.from_json(entry)
     settings = runtime.settings
     if _crashed_starts(self) >= MAX_CRASHES:
-        LOGGER.error("page skipped after %d crashed attempts: %s", MAX_CRASHES, feed_entry.url)
+        LOGGER.error("page of entry %s skipped after %d crashed attempts", entry_id, MAX_CRASHES)
         settings = settings.model_copy(update={"fetch_pages": False})  # the entry's own text stands in
     try:
         ingested = pipeline.ingest_entry(
-            feed_entry,
-            feed_id=feed_id,
-            feed_url=feed_url,
+            entry_id,
             rules=runtime.rules(),
             settings=settings,
             client=runtime.client,
@@ -88,11 +103,25 @@ def ingest_entry(self: Task, feed_id: int | None, feed_url: str, entry: dict[str
         )
     except FetchError as exc:
         raise self.retry(exc=exc, countdown=_backoff(self), max_retries=settings.retry_attempts) from exc
+    except NewswatchError as exc:
+        pipeline.entry_failed(entry_id, str(exc), settings=settings)
+        return {"entry_id": entry_id, "error": str(exc), "article": None, "deliveries": []}
+    if ingested is None:
+        return {"entry_id": entry_id, "article": None, "deliveries": []}
     deliveries = [deliver_alert.delay(alert_id).id for alert_id in ingested.alert_ids]
-    return {"article": ingested.summary(feed_entry.url).to_json(), "deliveries": deliveries}
+    return {"entry_id": entry_id, "article": ingested.summary().to_json(), "deliveries": deliveries}
 
 
-@shared_task(name="newswatch.deliver_alert")
+@shared_task(name="newswatch.sweep_entries", **RETRYING)
+def sweep_entries() -> list[int]:
+    """Beat's sweep of entries: hand on every entry row not done in time (its message lost, its worker killed)."""
+    ids = pipeline.due_entries(get_runtime().settings)
+    for entry_id in ids:
+        ingest_entry.delay(entry_id)
+    return ids
+
+
+@shared_task(name="newswatch.deliver_alert", **RETRYING)
 def deliver_alert(alert_id: int) -> dict[str, Any]:
     """Deliver one outbox row; a transient failure schedules the next try."""
     runtime = get_runtime()
@@ -103,9 +132,9 @@ def deliver_alert(alert_id: int) -> dict[str, Any]:
     return outcome.to_json()
 
 
-@shared_task(name="newswatch.deliver_due")
+@shared_task(name="newswatch.deliver_due", **RETRYING)
 def deliver_due() -> list[int]:
-    """Beat's sweep: send every due or abandoned outbox row (lost messages, long retry waits)."""
+    """Beat's sweep of alerts: send every due or abandoned outbox row (lost messages, long retry waits)."""
     runtime = get_runtime()
     with session_scope(runtime.settings.database_url) as session:
         ids = due_alert_ids(session)

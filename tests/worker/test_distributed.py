@@ -22,8 +22,9 @@ from sqlmodel import func, select
 from werkzeug import Request, Response
 
 from newswatch.storage.db import session_scope
+from newswatch.storage.entries import add_entries
 from newswatch.storage.feeds import add_feed, find_feed
-from newswatch.storage.models import Alert, Hit, StoredArticle
+from newswatch.storage.models import Alert, Hit, StoredArticle, utcnow
 from newswatch.worker.celery_app import create_app
 from newswatch.worker.config import Settings
 from tests.conftest import WorkerStack
@@ -183,8 +184,12 @@ def test_a_page_that_keeps_killing_its_worker_is_skipped(stack: WorkerStack, htt
         "entry_id": None,
         "author": None,
     }
+    with session_scope(stack.database_url) as session:
+        feed, _ = add_feed(session, httpserver.url_for("/feed.xml"), interval_seconds=900)
+        assert feed.id is not None
+        (entry_id,) = add_entries(session, feed.id, [(url, entry)], due=utcnow())
 
-    result = _app(stack).send_task("newswatch.ingest_entry", args=(None, httpserver.url_for("/feed.xml"), entry))
+    result = _app(stack).send_task("newswatch.ingest_entry", args=(entry_id,))
 
     assert set(result.get(timeout=90)["article"]["hits"]) == {"airstrikes", "border-crossings"}
     assert len([r for r, _ in httpserver.log if r.path == "/news/poison"]) == 2  # not fetched a third time
@@ -207,12 +212,13 @@ def test_with_a_broker_scan_and_alerts_retry_deliver_on_the_workers(stack: Worke
             timeout=120,
         )
 
+    printed_before = stack.log.read_text().count("[newswatch] ")  # the worker serves the whole module
     scanned = newswatch("scan", seeds)
     assert scanned.returncode == 0, scanned.stderr
     with session_scope(stack.database_url) as session:
         alerts = list(session.exec(select(Alert)))
     assert len(alerts) == 3 and {a.status for a in alerts} == {"sent"}
-    assert stack.log.read_text().count("[newswatch] ") == 3  # the console channel printed in the worker
+    assert stack.log.read_text().count("[newswatch] ") == printed_before + 3  # the console printed in the worker
 
     with session_scope(stack.database_url) as session:
         for alert in alerts:
@@ -222,4 +228,4 @@ def test_with_a_broker_scan_and_alerts_retry_deliver_on_the_workers(stack: Worke
     assert retried.returncode == 0, retried.stderr
     assert "requeued 3 alert(s)" in retried.stdout
     assert sorted(retried.stdout.splitlines()[1:]) == sorted(f"alert {a.id}: sent" for a in alerts)
-    assert stack.log.read_text().count("[newswatch] ") == 6
+    assert stack.log.read_text().count("[newswatch] ") == printed_before + 6

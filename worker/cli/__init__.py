@@ -3,7 +3,7 @@
     scan.py     scan FILES/URLS now                 run.py     run, worker, beat
     feeds.py    feeds add/list/remove/import/export  rules.py   rules check/test/backtest/schema
     alerts.py   alerts list/retry/send/test          hits.py    hits (stored hits)
-    admin.py    db upgrade/revision, config
+    entries.py  entries list/retry, status           admin.py   db upgrade/revision, config
 
 Every error newswatch raises on purpose is printed as one line naming the file, line, URL or setting,
 never as a traceback; the exit status is non-zero when anything failed. Command modules import what they
@@ -41,13 +41,11 @@ def main(verbose: int) -> None:
 
 
 def _register() -> None:
-    from newswatch.worker.cli import admin, alerts, feeds, hits, rules, run, scan
+    from newswatch.worker.cli import admin, alerts, entries, feeds, hits, rules, run, scan
 
-    for module in (scan, run, feeds, rules, alerts, hits):
+    for module in (scan, run, feeds, entries, rules, alerts, hits, admin):
         for command in module.COMMANDS:
             main.add_command(command)
-    for command in admin.COMMANDS:
-        main.add_command(command)
 
 
 _register()

@@ -20,7 +20,7 @@ def alerts() -> None:
 
 
 @alerts.command("list")
-@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed"]), default=None)
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed", "unknown"]), default=None)
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 def alerts_list(status: str | None, limit: int, as_json: bool) -> None:
@@ -54,7 +54,7 @@ def alerts_list(status: str | None, limit: int, as_json: bool) -> None:
 @alerts.command("retry")
 @click.argument("alert_ids", nargs=-1, type=int)
 def alerts_retry(alert_ids: tuple[int, ...]) -> None:
-    """Put failed alerts (all, or the ids given) back in the queue and send what is due."""
+    """Put failed and unknown-outcome alerts (all, or the ids given) back and send them now."""
     runtime = migrated_runtime()
     runtime.channels  # noqa: B018 - a misconfigured channel stops here, before anything is requeued
     with session_scope(runtime.settings.database_url) as session:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from newswatch.storage.db import session_scope
+from newswatch.storage.entries import entry_counts
 from newswatch.storage.feeds import add_feed, find_feed, list_feeds, remove_feed
 from newswatch.worker.cli.params import Duration
 from newswatch.worker.ingest.opml import OpmlFeed, read_opml, write_opml
@@ -45,10 +46,12 @@ def feeds_add(url: str, interval: timedelta | None, title: str | None) -> None:
 @feeds.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def feeds_list(as_json: bool) -> None:
-    """Show every feed with its last poll and error."""
+    """Show every feed with its last poll and error, and its entries still pending or failed."""
     with session_scope(_database_url()) as session:
         rows = list_feeds(session)
+        counts = entry_counts(session)
     for feed in rows:
+        pending, failed = counts.get((feed.id or 0, "pending"), 0), counts.get((feed.id or 0, "failed"), 0)
         if as_json:
             click.echo(
                 json.dumps(
@@ -61,6 +64,8 @@ def feeds_list(as_json: bool) -> None:
                         "last_status": feed.last_status,
                         "last_error": feed.last_error,
                         "last_polled_at": feed.last_polled_at.isoformat() if feed.last_polled_at else None,
+                        "entries_pending": pending,
+                        "entries_failed": failed,
                     }
                 )
             )
@@ -69,6 +74,8 @@ def feeds_list(as_json: bool) -> None:
         click.echo(
             f"{feed.id:>4}  {feed.url}  every {feed.interval_seconds // 60} min, last poll {polled}"
             + (f", status {feed.last_status}" if feed.last_status else "")
+            + (f", {pending} entries pending" if pending else "")
+            + (f", {failed} entries failed (newswatch entries retry)" if failed else "")
         )
         if feed.last_error:
             click.echo(f"      last error: {feed.last_error}")
