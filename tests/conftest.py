@@ -128,39 +128,45 @@ class WorkerStack:
 
 
 @contextmanager
-def worker_stack(database_url: str, log_dir: Path) -> Iterator[WorkerStack]:
-    """Start a worker on `database_url` and the test Redis database; stop it (by its pid) on exit."""
-    client = redis.Redis.from_url(REDIS_URL)
+def worker_stack(
+    database_url: str,
+    log_dir: Path,
+    *,
+    redis_url: str = REDIS_URL,
+    concurrency: int = 2,
+    env: dict[str, str] | None = None,
+) -> Iterator[WorkerStack]:
+    """Start a worker on `database_url` and `redis_url` (flushed first); stop it (by its pid) on exit.
+
+    `env` adds settings for the worker (e.g. a short NEWSWATCH_VISIBILITY_TIMEOUT for fault tests).
+    """
+    client = redis.Redis.from_url(redis_url)
     client.flushdb()
     log_path = log_dir / "worker.log"
-    log = log_path.open("wb")
-    env = {
+    log = log_path.open("ab")
+    worker_env = {
         **os.environ,
         "NEWSWATCH_DATABASE_URL": database_url,
-        "NEWSWATCH_BROKER_URL": REDIS_URL,
+        "NEWSWATCH_BROKER_URL": redis_url,
         "NEWSWATCH_RULES": str(SEED_RULES),
+        **(env or {}),
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "newswatch.worker",
-            "worker",
-            "-c",
-            "2",
-            "--without-mingle",
-            "--without-gossip",
-            "-n",
-            f"test-{uuid.uuid4().hex[:8]}@%h",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=log_dir,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "newswatch.worker",
+        "worker",
+        "-c",
+        str(concurrency),
+        "--without-mingle",
+        "--without-gossip",
+        "-n",
+        f"test-{uuid.uuid4().hex[:8]}@%h",
+    ]
+    process = subprocess.Popen(command, env=worker_env, stdout=log, stderr=subprocess.STDOUT, cwd=log_dir)
     try:
-        _wait_for_worker(REDIS_URL, process, log_path)
-        yield WorkerStack(database_url, REDIS_URL, process, log_path)
+        _wait_for_worker(redis_url, process, log_path)
+        yield WorkerStack(database_url, redis_url, process, log_path)
     finally:
         process.terminate()
         try:
@@ -168,7 +174,10 @@ def worker_stack(database_url: str, log_dir: Path) -> Iterator[WorkerStack]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
-        client.flushdb()
+        try:
+            client.flushdb()
+        except redis.RedisError:
+            pass  # a fault test may have stopped its own Redis
         client.close()
 
 
