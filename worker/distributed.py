@@ -28,10 +28,11 @@ def run_round_on_workers(runtime: Runtime, *, timeout: float) -> RoundReport:
     app = runtime.app
     report = RoundReport()
     deadline = time.monotonic() + timeout
+    # The sweep first, as on every round: entries an earlier round lost (a Redis restart, a killed worker).
+    entries = _send_entries(runtime, due_entries(runtime.settings))
     with session_scope(runtime.settings.database_url) as session:
         feeds = [(f.id, f.url) for f in list_feeds(session) if f.enabled]
     polls = [(url, app.send_task("newswatch.poll_feed", args=(feed_id,))) for feed_id, url in feeds]
-    entries: list[tuple[str, AsyncResult]] = []
     for url, result in polls:
         outcome = _wait(result, deadline, report, f"poll of {url}")
         if outcome is None:
@@ -43,8 +44,6 @@ def run_round_on_workers(runtime: Runtime, *, timeout: float) -> RoundReport:
         if outcome.get("warning"):
             report.warnings.append(f"feed: malformed but readable ({outcome['warning']}): {url}")
         entries += [(f"an entry of {url}", AsyncResult(task_id, app=app)) for task_id in outcome["entries"]]
-    # The sweep, as on every round: entries an earlier round lost (a Redis restart, a killed worker).
-    entries += _send_entries(runtime, due_entries(runtime.settings))
     _follow_entries(runtime, entries, deadline, report)
     return report
 

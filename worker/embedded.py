@@ -76,15 +76,15 @@ def scan(runtime: Runtime, inputs: Iterable[str]) -> Iterator[Scanned]:
 
 
 def run_round(runtime: Runtime, *, every_feed: bool = False) -> RoundReport:
-    """Poll the due feeds (or every enabled feed), ingest their new entries and the entries the sweep hands
-    on again, then deliver the alerts due."""
+    """Ingest the entries the sweep hands on again (lost or failed earlier), poll the due feeds (or every
+    enabled feed) and ingest their new entries, then deliver the alerts due."""
     report = RoundReport()
+    for entry_id in pipeline.due_entries(runtime.settings):  # first: this round's own entries are not due yet
+        _ingest_one(runtime, entry_id, report)
     with session_scope(runtime.settings.database_url) as session:
         feeds = [f for f in list_feeds(session) if f.enabled] if every_feed else due_feeds(session)
     for feed in feeds:
         _poll_one(runtime, feed, report)
-    for entry_id in pipeline.due_entries(runtime.settings):
-        _ingest_one(runtime, entry_id, report)
     report.deliveries += deliver_due(runtime)
     return report
 

@@ -195,3 +195,43 @@ def test_the_same_story_from_three_feeds_gives_one_alert_per_rule_and_channel(
         body = json.dumps(payload)
         assert "Also reported by" in body
         assert all(httpserver.url_for(f"/{name}/story") in body for name in copies)
+
+
+def test_a_webhook_that_answers_too_late_gets_the_same_key_a_few_times_and_the_row_says_unknown(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The receiver got every POST but answered after the client gave up: not `failed`, `unknown`."""
+    keys: list[str] = []
+
+    def slow(request: Request) -> Response:
+        keys.append(request.headers["X-Newswatch-Key"])
+        time.sleep(0.6)
+        return Response(status=204)
+
+    httpserver.expect_request("/slow", method="POST").respond_with_handler(slow)
+    channels = tmp_path / "channels.yaml"
+    channels.write_text("channels:\n  slowhook: {kind: webhook, url_env: SLOW_HOOK, timeout: 0.3}\n")
+    monkeypatch.setenv("SLOW_HOOK", httpserver.url_for("/slow"))
+    monkeypatch.setenv("NEWSWATCH_CHANNELS_FILE", str(channels))
+    monkeypatch.setenv("NEWSWATCH_DEFAULT_CHANNELS", "slowhook")
+    monkeypatch.setenv("NEWSWATCH_ALERT_RETRY_BASE", "0.01")
+    reset_runtime()
+    runtime = get_runtime()
+    runtime.migrate()
+    list(scan(runtime, [str(SEED)]))
+
+    _deliver_until(runtime, lambda: _statuses(runtime) == ["unknown"] * 3, timeout=30)
+
+    deadline = time.monotonic() + 10  # the stand-in answers one POST at a time: let it read the last ones
+    while len(keys) < 9 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert Counter(keys) == {f"{rule}/{story}/slowhook": 3 for rule, story in _rule_stories(runtime)}
+    with session_scope(runtime.settings.database_url) as session:
+        assert all(
+            "no answer from the webhook: ReadTimeout" in (a.last_error or "") for a in session.exec(select(Alert))
+        )
+
+
+def _rule_stories(runtime: Runtime) -> list[tuple[str, str]]:
+    with session_scope(runtime.settings.database_url) as session:
+        return [(a.rule, a.story_key) for a in session.exec(select(Alert))]

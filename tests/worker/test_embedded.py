@@ -10,6 +10,7 @@ from sqlmodel import select
 from werkzeug import Request, Response
 
 from newswatch.storage.db import session_scope
+from newswatch.storage.entries import entry_counts
 from newswatch.storage.feeds import add_feed
 from newswatch.storage.models import StoredArticle
 from newswatch.worker.embedded import run_round
@@ -77,3 +78,49 @@ def test_a_page_still_failing_on_its_last_try_gives_way_to_the_feed_entry(
     assert len([r for r, _ in httpserver.log if r.path == "/news/tanf"]) == 2
     assert _stored_text(sqlite_url) == "Feed summary of the Tanf story."
     assert report.warnings and "503" in report.warnings[0] and "used the feed entry instead" in report.warnings[0]
+
+
+def test_entries_polled_while_the_rules_file_is_broken_are_stored_once_it_is_fixed(
+    httpserver: HTTPServer, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The feed's ETag is saved with the entries it listed: its next answer, a 304, hides nothing."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - name: airstrikes\n    query: airstrike AND (\n")
+    monkeypatch.setenv("NEWSWATCH_RULES", str(rules))
+    monkeypatch.setenv("NEWSWATCH_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("NEWSWATCH_ENTRY_RETRY_AFTER", "0")
+    reset_runtime()
+    items = "".join(
+        f"<item><title>Story {i}</title><link>{httpserver.url_for(f'/s/{i}')}</link>"
+        f"<description>A US airstrike hit target number {i} near the border town.</description></item>"
+        for i in range(3)
+    )
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+
+    def conditional(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304)
+        return Response(feed, content_type="application/rss+xml", headers={"ETag": '"v1"'})
+
+    httpserver.expect_request("/feed.xml").respond_with_handler(conditional)
+    monkeypatch.setenv("NEWSWATCH_FETCH_PAGES", "false")
+    reset_runtime()
+    runtime = migrated_runtime()
+    with session_scope(sqlite_url) as session:
+        add_feed(session, httpserver.url_for("/feed.xml"), interval_seconds=900)
+
+    broken = run_round(runtime, every_feed=True)
+    assert len(broken.errors) == 3 and all(str(rules) in error for error in broken.errors)
+    with session_scope(sqlite_url) as session:
+        assert session.exec(select(StoredArticle)).all() == []
+        assert entry_counts(session) == {(1, "pending"): 3}
+
+    rules.write_text("rules:\n  - name: airstrikes\n    query: airstrike\n")
+    fixed = run_round(runtime, every_feed=True)
+
+    assert [p.outcome for p in fixed.polled] == ["not-modified"]
+    assert sorted(a.title for a in fixed.articles) == ["Story 0", "Story 1", "Story 2"]
+    assert all(a.hits == ["airstrikes"] for a in fixed.articles)
+    with session_scope(sqlite_url) as session:
+        assert len(session.exec(select(StoredArticle)).all()) == 3
+        assert entry_counts(session) == {(1, "done"): 3}

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import email
+import os
+from datetime import timedelta
 from email.policy import default
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import update
 
+from newswatch.storage.db import session_scope
+from newswatch.storage.models import Alert, utcnow
 from newswatch.worker.runtime import reset_runtime
 from tests.conftest import Mailbox
 
 SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_dcd6abdc8038f5e6.txt"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
 
 
 def _newswatch(*args: str) -> Result:
@@ -45,14 +51,23 @@ def test_failed_alerts_are_listed_and_retried_once_the_channel_works(
     url, mailbox = smtp_server
     _mail_env(monkeypatch, url)
     mailbox.refuse.add("desk@example.org")
-    assert _newswatch("scan", str(SEED)).exit_code == 0
+    assert (
+        _newswatch(
+            "scan", str(SEED), str(FIXTURES / "border-report.txt"), str(FIXTURES / "commander-profile.txt")
+        ).exit_code
+        == 0
+    )
     failed = _newswatch("alerts", "list", "--status", "failed")
-    assert failed.stdout.count("failed") == 3 and "recipients refused" in failed.stdout
+    assert failed.stdout.count("failed") == 6 and "recipients refused" in failed.stdout
 
     mailbox.refuse.clear()
+    with session_scope(os.environ["NEWSWATCH_DATABASE_URL"]) as session:  # the fix took the desk ten minutes
+        session.execute(update(Alert).values(created_at=utcnow() - timedelta(minutes=10)))
     retried = _newswatch("alerts", "retry")
-    assert "requeued 3 alert(s)" in retried.stdout
-    assert len(mailbox.messages) == 3
+    assert "requeued 6 alert(s)" in retried.stdout
+    # Each goes out as the single alert it was, not gathered with the same rule's others into a digest.
+    subjects = [email.message_from_bytes(raw, policy=default)["Subject"] for raw in mailbox.messages]
+    assert len(subjects) == 6 and not any("digest" in subject for subject in subjects)
     assert _newswatch("alerts", "list", "--status", "failed").stdout.strip() == "no alerts with status failed"
 
 
