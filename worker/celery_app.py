@@ -20,9 +20,11 @@ from newswatch.worker.config import Settings
 
 QUEUES = ("poll", "extract", "alerts")
 
+POLL_TICK = 5.0
+"""Seconds between beat's looks for due feeds: a feed is polled within seconds of its due time."""
+
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    # Every 5 s: a feed is polled within seconds of its due time, whatever its interval.
-    "poll-due-feeds": {"task": "newswatch.poll_due", "schedule": 5.0, "options": {"queue": "poll"}},
+    "poll-due-feeds": {"task": "newswatch.poll_due", "schedule": POLL_TICK, "options": {"queue": "poll"}},
     "sweep-entries": {"task": "newswatch.sweep_entries", "schedule": 30.0, "options": {"queue": "poll"}},
     "deliver-due-alerts": {"task": "newswatch.deliver_due", "schedule": 30.0, "options": {"queue": "alerts"}},
 }

@@ -9,6 +9,7 @@ name. Results are the plain records of worker.report, so `run --once` reports wh
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
@@ -22,7 +23,9 @@ from newswatch.storage.backoff import backoff_seconds
 from newswatch.storage.db import session_scope
 from newswatch.storage.errors import NewswatchError
 from newswatch.storage.feeds import due_feeds
+from newswatch.storage.models import utcnow
 from newswatch.worker import pipeline
+from newswatch.worker.celery_app import POLL_TICK
 from newswatch.worker.errors import FeedError, FetchError
 from newswatch.worker.runtime import get_runtime
 
@@ -48,10 +51,12 @@ RETRYING: dict[str, Any] = {
 
 @shared_task(name="newswatch.poll_due", **RETRYING)
 def poll_due() -> list[int]:
-    """Beat's tick: send a poll for every feed whose interval has passed."""
+    """Beat's tick: send a poll for every feed whose interval has passed, or will before the next tick is
+    half over (else a feed due just after a tick waits a whole tick)."""
     runtime = get_runtime()
+    soon = utcnow() + timedelta(seconds=POLL_TICK / 2)
     with session_scope(runtime.settings.database_url) as session:
-        ids = [feed.id for feed in due_feeds(session) if feed.id is not None]
+        ids = [feed.id for feed in due_feeds(session, now=soon) if feed.id is not None]
     for feed_id in ids:
         poll_feed.delay(feed_id)
     return ids
