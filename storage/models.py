@@ -158,8 +158,8 @@ class Alert(SQLModel, table=True):
     """pending -> sending -> sent, or failed (permanent error or attempts exhausted), or unknown (sent, and
     no answer came, several times)."""
     attempts: int = 0
-    unknown_outcomes: int = 0
-    """Sends that got no answer (the receiver may have the alert)."""
+    unknown_outcomes: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Sends that got no answer (the receiver may have the alert); rows from before the column count 0."""
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     next_attempt_at: datetime | None = _when(index=True)
     lease_until: datetime | None = _when()
