@@ -105,7 +105,7 @@ def extract_file(path: Path) -> Article:
         return Article(**{**article.__dict__, "source": str(path), "url": None, "domain": None})
     article = parse_text_document(_decode(body, None), source=str(path))
     if not article.text:
-        raise ExtractionError(f"extract: no text: {path}", source=str(path))
+        raise ExtractionError(f"extract: nothing to read in {path} (empty, or only site furniture)", source=str(path))
     return article
 
 

@@ -8,11 +8,9 @@ complaint (`bozo_exception`) travels along to be recorded on the feed. A body th
 from __future__ import annotations
 
 import calendar
-import html
 import io
 import json
 import logging
-import re
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,11 +20,10 @@ from urllib.parse import urljoin
 import feedparser
 
 from newswatch.worker.errors import FeedError
+from newswatch.worker.ingest.markup import fragment_to_text
 
 LOGGER = logging.getLogger(__name__)
 
-_TAG = re.compile(r"<[^>]+>")
-_SPACE = re.compile(r"[ \t\r\f\v]+")
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
@@ -81,7 +78,7 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         reason = "html page" if b"<html" in body[:2048].lower() else (error or "no feed elements")
         raise FeedError(f"feed: not a feed ({reason}): {url}", source=url)
     entries = [_entry(raw, base=url) for raw in parsed.entries]
-    title = _text(parsed.feed.get("title")) or None
+    title = fragment_to_text(parsed.feed.get("title")) or None
     return ParsedFeed(title=title, entries=entries, error=error)
 
 
@@ -92,11 +89,11 @@ def _entry(raw: Any, *, base: str) -> FeedEntry:
         summary = raw["content"][0].get("value", "")
     return FeedEntry(
         url=urljoin(base, link) if link else None,
-        title=_text(raw.get("title")),
-        summary=_text(summary),
+        title=fragment_to_text(raw.get("title")),
+        summary=fragment_to_text(summary),
         published=_date(raw.get("published_parsed") or raw.get("updated_parsed")),
         entry_id=raw.get("id") or None,
-        author=_text(raw.get("author")) or None,
+        author=fragment_to_text(raw.get("author")) or None,
     )
 
 
@@ -105,16 +102,6 @@ def _first_link(raw: Any) -> str | None:
         if link.get("href") and link.get("rel", "alternate") == "alternate":
             return str(link["href"])
     return None
-
-
-def _text(value: str | None) -> str:
-    """HTML fragments (titles, summaries) to plain text, whitespace folded, paragraphs kept."""
-    if not value:
-        return ""
-    text = re.sub(r"(?i)<br\s*/?>|</p>", "\n", value)
-    text = html.unescape(_TAG.sub(" ", text))
-    lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
 
 
 def _date(parsed: time.struct_time | None) -> datetime | None:
@@ -149,13 +136,13 @@ def _parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
         if not isinstance(item, dict):
             continue
         link = item.get("url") or item.get("external_url")
-        summary = item.get("summary") or item.get("content_text") or _text(item.get("content_html"))
+        summary = item.get("summary") or item.get("content_text") or fragment_to_text(item.get("content_html"))
         authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
         entries.append(
             FeedEntry(
                 url=urljoin(url, link) if link else None,
-                title=_text(item.get("title")),
-                summary=_text(summary),
+                title=fragment_to_text(item.get("title")),
+                summary=fragment_to_text(summary),
                 published=_iso_date(item.get("date_published") or item.get("date_modified")),
                 entry_id=str(item["id"]) if item.get("id") is not None else None,
                 author=(authors[0].get("name") if authors and isinstance(authors[0], dict) else None),

@@ -1,5 +1,7 @@
 """Plain text documents (copied pages, wire texts, exports) as articles: first real line is the title, site
-furniture is dropped.
+furniture is dropped. A document of one paragraph (a wire excerpt, a pasted feed description, a transcript)
+is a document too: its first sentence is its title and the whole paragraph its text. Markup and entities in
+a pasted description are decoded first.
 
 Copied web pages carry navigation ("Skip to main content") and subscription pitches ("Start your PRO
 membership today.") that would otherwise be matched and stored as if they were news. A line is furniture
@@ -12,6 +14,8 @@ from __future__ import annotations
 import re
 
 from newswatch.worker.article import Article
+from newswatch.worker.ingest.markup import fragment_to_text, has_markup
+from newswatch.worker.rules.text import sentence_bounds
 
 MAX_FURNITURE_WORDS = 25
 
@@ -49,7 +53,12 @@ def is_furniture(line: str) -> bool:
 
 
 def parse_text_document(text: str, *, source: str) -> Article:
-    """Title from the first real line; body from the rest, furniture dropped, paragraphs kept."""
+    """Title from the first real line; body from the rest, furniture dropped, paragraphs kept.
+
+    Empty title and text: nothing to read (an empty file, or only furniture).
+    """
+    if has_markup(text):
+        text = fragment_to_text(text)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     kept = [line.rstrip() for line in lines if not is_furniture(line)]
     title_index = next((i for i, line in enumerate(kept) if line.strip()), None)
@@ -65,4 +74,15 @@ def parse_text_document(text: str, *, source: str) -> Article:
     # Paragraphs separated by one blank line, whatever the source used.
     paragraphs = "\n".join(body)
     paragraphs = re.sub(r"\n\s*\n+", "\n\n", paragraphs).strip()
+    if not paragraphs:  # one paragraph only: its first sentence names it, all of it is the text
+        return Article(source=source, title=first_sentence(title), text=title)
     return Article(source=source, title=title, text=paragraphs)
+
+
+def first_sentence(paragraph: str, limit: int = 200) -> str:
+    """The paragraph's first sentence (cut at a word near `limit` characters); the paragraph if it is one."""
+    _, stops = sentence_bounds(paragraph)
+    sentence = paragraph[: stops[0]].strip() if stops else paragraph.strip()
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit].rsplit(" ", 1)[0] + "…"

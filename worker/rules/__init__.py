@@ -66,7 +66,7 @@ class RuleSet:
         sentences = Sentences(terms.fields)
         hits = []
         for index in candidate_rules(self._compiled, terms):
-            outcome = evaluate(self._compiled, terms, article, self._enabled[index])
+            outcome = evaluate(self._compiled, terms, article, self._enabled[index], sentences)
             if outcome.matches is not None:
                 hits.append(to_hit(outcome, sentences, self.version))
         return hits
@@ -77,7 +77,7 @@ class RuleSet:
         sentences = Sentences(terms.fields)
         result = []
         for rule in self._enabled:
-            outcome = evaluate(self._compiled, terms, article, rule)
+            outcome = evaluate(self._compiled, terms, article, rule, sentences)
             hit = to_hit(outcome, sentences, self.version) if outcome.matches is not None else None
             result.append(Explanation(rule.spec.name, hit, outcome.failed))
         return result

@@ -6,12 +6,16 @@ Semantics, in evaluation order:
 2. Terms are found once per article for the whole rule set (see `scan`): case, diacritics, hyphens and
    inflections do not matter, so "air strike", "air-strike", "airstrike" and "airstrikes" are one term.
 3. Only rules whose anchor terms occur (terms they cannot hold without) or that have no required term at
-   all are evaluated: AND needs every part, OR any, NOT none, NEAR/n both sides in one field with at most
-   n words between them.
+   all are evaluated: AND needs every part, OR any, NOT none, NEAR/n both sides in one sentence with at
+   most n words between them (NEAR/n/any: in one field, across sentences).
 4. Entity members match transliteration-aware (see `text.skeleton`, particles like al- skipped, names
-   only where the article capitalises them); in a `person` list, a later surname-only mention counts once
-   the full name has appeared in the article (title first, then text).
-5. A rule hits when its query holds and it has at least `min_mentions` mentions.
+   only where the article capitalises them). A person's surname alone counts as the member says
+   (`surname:`): `after-full-name` (the default: once the full name has appeared, title first, then
+   text), `always` (a distinctive surname, spelt as one of the member's spellings, unless a different given
+   name stands before it), or `never`.
+5. A rule with weighted `terms` adds each term's weight for every mention of it (negative weights
+   subtract) and holds when the sum reaches its `threshold` (and its `query`, if it has one, holds).
+6. A rule hits when it holds and it has at least `min_mentions` mentions.
 
 One module on purpose (over 300 lines): evaluation, anchoring and hit building share the compiled
 structures; split by step, they would pass half a dozen private types between files.
@@ -28,10 +32,10 @@ import simplemma
 
 from newswatch.worker.article import Article
 from newswatch.worker.rules.evidence import Match, RuleHit, Sentences, score, snippets
-from newswatch.worker.rules.loader import EntityList, ParsedRule
+from newswatch.worker.rules.loader import EntityList, EntityMember, ParsedRule
 from newswatch.worker.rules.query import And, Entity, Meta, Near, Node, Not, Or, Words
 from newswatch.worker.rules.scan import ArticleTerms, Occurrence, TermIndex, fuzzy_ok
-from newswatch.worker.rules.text import fold, skeleton, tokenize
+from newswatch.worker.rules.text import ARABIC_PARTICLES, fold, skeleton, tokenize
 
 _WORD = re.compile(r"[^\W_]+")
 MAX_WORD_CHARS = 40
@@ -65,10 +69,13 @@ class CompiledRules:
         """Each clause rendered back as query text, by node id: shown with every mention it explains."""
         self.key: dict[int, str] = {}
         """Each word or phrase node's term key, by node id."""
+        self.persons: dict[str, list[Person]] = defaultdict(list)
+        """The members of each person list, with when their surname alone counts."""
         used_lists: set[str] = set()
         for number, rule in enumerate(rules):
-            used_lists |= self._index_terms(rule.tree)
-            anchors = _anchors(rule.tree)
+            for tree in _trees(rule):
+                used_lists |= self._index_terms(tree)
+            anchors = _rule_anchors(rule)
             if anchors is None:
                 self.always.append(number)
             for kind, value, _ in anchors or ():
@@ -101,6 +108,7 @@ class CompiledRules:
         for member in entity_list.resolved():
             if entity_list.kind == "person":
                 self.index.surname_keys.add(_surname(member.name)[1])
+                self.persons[name].append(Person.of(member))
             for alias in [member.name, *member.aliases]:
                 if alias == alias.lower():  # a generic phrase ("border crossing"): ordinary word matching
                     key = _text_key(alias)
@@ -108,6 +116,79 @@ class CompiledRules:
                     self.index.entity_words[key].append((name, member.name))
                 else:
                     self.index.add_name(name, member.name, alias)
+
+
+RANKS = frozenset(
+    {
+        "general",
+        "gen",
+        "maj",
+        "major",
+        "lt",
+        "lieutenant",
+        "brig",
+        "brigadier",
+        "col",
+        "colonel",
+        "commander",
+        "cmdr",
+        "capt",
+        "captain",
+        "sardar",
+        "hajj",
+        "haj",
+        "mr",
+        "dr",
+        "sheikh",
+        "sayyed",
+        "sayed",
+        "martyr",
+    }
+)
+"""Words before a surname that name a rank or title, not another person ("Maj. Gen. Soleimani")."""
+_WORD_BEFORE = re.compile(r"([^\W\d_][\w'’]*)\.?[\s\-]+$")
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person list's member as the surname rules need it: its surname spellings and given names."""
+
+    name: str
+    use: str
+    spellings: frozenset[str]
+    given: frozenset[str]
+
+    @classmethod
+    def of(cls, member: EntityMember) -> Person:
+        surname, key = _surname(member.name)
+        spellings, given = {surname}, set()
+        for alias in [member.name, *member.aliases]:
+            words = [t.form for t in tokenize(alias) if t.form not in ARABIC_PARTICLES]
+            if words and skeleton(words[-1]) == key:  # an alias of the same surname, spelt otherwise
+                spellings.add(words[-1])
+                given.update(words[:-1])
+        return cls(member.name, member.surname, frozenset(spellings), frozenset(given))
+
+    def spelt_as(self, form: str) -> bool:
+        """One of the member's spellings, or one differing by a doubled or changed vowel ("Solaimani"), but
+        not a look-alike word of another length or ending ("Suleiman", "Sulaimaniyah")."""
+        if form in self.spellings:
+            return True
+        return fuzzy_ok(form) and any(
+            abs(len(form) - len(known)) <= 1 and form[-1] == known[-1] and skeleton(form) == skeleton(known)
+            for known in self.spellings
+        )
+
+    def other_given_name(self, text: str, start: int) -> bool:
+        """Whether a capitalised name that is not this person's stands just before the surname ("Hassan
+        Soleimani"); a rank, a title, a possessive or an ordinary capitalised word ("Yesterday") is not one."""
+        found = _WORD_BEFORE.search(text, max(0, start - 30), start)
+        if found is None or not found.group(1)[:1].isupper():
+            return False
+        word = fold(found.group(1))
+        if word.endswith(("'s", "'")) or word in RANKS or word in self.given or word in ARABIC_PARTICLES:
+            return False
+        return not simplemma.is_known(word, lang="en")
 
 
 def find_terms(compiled: CompiledRules, article: Article) -> ArticleTerms:
@@ -131,10 +212,13 @@ class Outcome:
 
 
 class _Evaluator:
-    def __init__(self, compiled: CompiledRules, terms: ArticleTerms, article: Article, rule: ParsedRule) -> None:
+    def __init__(
+        self, compiled: CompiledRules, terms: ArticleTerms, article: Article, rule: ParsedRule, sentences: Sentences
+    ) -> None:
         self.compiled = compiled
         self.terms = terms
         self.article = article
+        self.sentences = sentences
         self.fields = set(rule.spec.fields)
         self.failed: str | None = None
 
@@ -195,20 +279,28 @@ class _Evaluator:
         return found + self._surnames(name, found)
 
     def _surnames(self, name: str, full: list[tuple[Occurrence, str]]) -> list[tuple[Occurrence, str]]:
-        """Surname-only mentions after each member's first full mention (title counts before text)."""
+        """Surname-only mentions, as each member allows: always, or after its first full mention."""
         firsts: dict[str, Occurrence] = {}
         for occ, member in full:
             firsts.setdefault(member, occ)
         order = {"title": 0, "text": 1}
         extra = []
-        for member, first in firsts.items():
-            surname, key = _surname(member)
+        for person in self.compiled.persons[name]:
+            if person.use == "never" or (person.use == "after-full-name" and person.name not in firsts):
+                continue
+            first = firsts.get(person.name)
+            surname, key = _surname(person.name)
             for occ in self.terms.surnames.get(key, ()):
-                later = (order[occ.field], occ.start) > (order[first.field], first.start)
-                inside = any(o.field == occ.field and o.start <= occ.start < o.end for o, _ in full)
+                if any(o.field == occ.field and o.start <= occ.start < o.end for o, _ in full):
+                    continue  # part of a full mention
                 spelt = fold(occ.term).removesuffix("'s")
-                if later and not inside and (spelt == surname or fuzzy_ok(spelt)):
-                    extra.append((occ, member))
+                if person.use == "always":
+                    text = self.terms.fields[occ.field]
+                    if person.spelt_as(spelt) and not person.other_given_name(text, occ.start):
+                        extra.append((occ, person.name))
+                elif first is not None and (order[occ.field], occ.start) > (order[first.field], first.start):
+                    if spelt == surname or fuzzy_ok(spelt):
+                        extra.append((occ, person.name))
         return extra
 
     def _near(self, node: Near) -> list[tuple[Occurrence, str, str]] | None:
@@ -216,9 +308,12 @@ class _Evaluator:
         if not left or not right:
             return None
         pairs = []
+        number = self.sentences.number
         for a in left:
             for b in right:
                 if a[0].field != b[0].field:
+                    continue
+                if not node.across_sentences and number(a[0].field, a[0].start) != number(b[0].field, b[0].start):
                     continue
                 if _words_between(self.terms.fields[a[0].field], a[0], b[0], node.distance) <= node.distance:
                     clause = self.compiled.clause[id(node)]
@@ -241,7 +336,9 @@ def _words_between(text: str, a: Occurrence, b: Occurrence, limit: int) -> int:
     return len(_WORD.findall(text, left.end, right.start))
 
 
-def evaluate(compiled: CompiledRules, terms: ArticleTerms, article: Article, rule: ParsedRule) -> Outcome:
+def evaluate(
+    compiled: CompiledRules, terms: ArticleTerms, article: Article, rule: ParsedRule, sentences: Sentences
+) -> Outcome:
     """Evaluate one rule on an article whose terms were found already."""
     spec = rule.spec
     language = (article.language or "").lower()
@@ -252,10 +349,22 @@ def evaluate(compiled: CompiledRules, terms: ArticleTerms, article: Article, rul
         return Outcome(rule, None, f"sources.include: {', '.join(spec.sources.include)}")
     if any(_covers(domain, p) for p in spec.sources.exclude):
         return Outcome(rule, None, f"sources.exclude: {domain}")
-    evaluator = _Evaluator(compiled, terms, article, rule)
-    found = evaluator.evaluate(rule.tree)
-    if found is None:
-        return Outcome(rule, None, evaluator.failed)
+    evaluator = _Evaluator(compiled, terms, article, rule, sentences)
+    found: list[tuple[Occurrence, str, str]] = []
+    if rule.tree is not None:
+        held = evaluator.evaluate(rule.tree)
+        if held is None:
+            return Outcome(rule, None, evaluator.failed)
+        found += held
+    if rule.weighted:
+        total = 0.0
+        for tree, weight in rule.weighted:
+            mentions = evaluator.evaluate(tree) or []
+            total += weight * len({(o.field, o.start) for o, _, _ in mentions})
+            if weight > 0:
+                found += mentions
+        if total < (spec.threshold or 0.0):
+            return Outcome(rule, None, f"threshold: {spec.threshold:g} (score {total:g})")
     unique: dict[tuple[str, int, int], Match] = {}
     for occ, term, clause in found:
         unique.setdefault(
@@ -294,6 +403,27 @@ def to_hit(outcome: Outcome, sentences: Sentences, version: str) -> RuleHit:
 
 
 _Anchor = tuple[str, str]  # ("word", key) | ("prefix", term) | ("entity", list name)
+
+
+def _trees(rule: ParsedRule) -> list[Node]:
+    """Every query tree of a rule: its query and its weighted terms."""
+    return ([rule.tree] if rule.tree is not None else []) + [tree for tree, _ in rule.weighted]
+
+
+def _rule_anchors(rule: ParsedRule) -> list[tuple[str, str, float]] | None:
+    """A rule's anchors: its query's; for weighted terms alone, those of every term that adds to the score."""
+    if rule.tree is not None:
+        return _anchors(rule.tree)
+    if (rule.spec.threshold or 0.0) <= 0:
+        return None  # the threshold holds with no mention at all
+    found: list[tuple[str, str, float]] = []
+    for tree, weight in rule.weighted:
+        if weight > 0:
+            anchors = _anchors(tree)
+            if anchors is None:
+                return None
+            found += anchors
+    return found
 
 
 def _anchors(node: Node) -> list[tuple[str, str, float]] | None:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from newswatch.worker.rules.text import sentence_bounds
 
 SNIPPET_CHARS = 300
 ELLIPSIS = "… "
 """Marks where a long sentence was cut to fit a snippet."""
 TITLE_WEIGHT = 3.0
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+|\n+")
-_ABBREVIATION = re.compile(r"(?:\b[A-Z][a-z]{0,3}|\b[A-Z](?:\.[A-Z])*|\b(?:e\.g|i\.e|etc|vs|approx|No))\.$")
-"""Words whose period does not end a sentence: "Maj. Gen.", "U.S.", "Mr.", "e.g."."""
 
 
 @dataclass(frozen=True)
@@ -100,10 +98,17 @@ class Sentences:
         self.fields = fields
         self._bounds: dict[str, tuple[list[int], list[int]]] = {}
 
-    def around(self, field: str, start: int, end: int) -> tuple[int, int, bool, bool]:
+    def _of(self, field: str) -> tuple[list[int], list[int]]:
         if field not in self._bounds:
-            self._bounds[field] = _sentences(self.fields[field])
-        return _sentence(self.fields[field], self._bounds[field], start, end)
+            self._bounds[field] = sentence_bounds(self.fields[field])
+        return self._bounds[field]
+
+    def around(self, field: str, start: int, end: int) -> tuple[int, int, bool, bool]:
+        return _sentence(self.fields[field], self._of(field), start, end)
+
+    def number(self, field: str, offset: int) -> int:
+        """Which sentence of the field (0-based) holds the character at `offset`."""
+        return bisect.bisect_right(self._of(field)[0], offset) - 1
 
 
 def snippets(matches: Iterable[Match], sentences: Sentences) -> tuple[Snippet, ...]:
@@ -141,18 +146,6 @@ def _sentence(text: str, bounds: tuple[list[int], list[int]], start: int, end: i
         cut = text.find(" ", end + room, right)
         right, cut_after = (cut, True) if cut != -1 else (right, False)
     return left, right, cut_before, cut_after
-
-
-def _sentences(text: str) -> tuple[list[int], list[int]]:
-    """Where sentences start and where they stop (after their final punctuation), found once per text."""
-    starts, stops = [0], []
-    for found in _SENTENCE_END.finditer(text):
-        at = found.start()
-        if text[at] == "." and _ABBREVIATION.search(text, max(0, at - 12), at + 1):
-            continue
-        stops.append(at if text[at] == "\n" else at + 1)
-        starts.append(found.end())
-    return starts, stops
 
 
 def _merge(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 
 from newswatch.worker.durations import parse_duration
 from newswatch.worker.errors import RuleError
+from newswatch.worker.rules.located import LineLoader, Located, locate
 from newswatch.worker.rules.query import Node, QueryError, parse_query
 
 TEXT_FIELDS: tuple[Literal["title", "text"], ...] = ("title", "text")
@@ -41,42 +42,7 @@ _QuietWindow = Annotated[
 ]
 
 
-class _Located(dict[str, Any]):
-    """A YAML mapping that remembers where it and each of its values stand (1-based line, column)."""
-
-    where: tuple[int, int] = (1, 1)
-    value_at: dict[str, tuple[int, int, str | None]]
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader whose mappings are `_Located`."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Located:
-    loader.flatten_mapping(node)
-    mapping = _Located()
-    mapping.where = (node.start_mark.line + 1, node.start_mark.column + 1)
-    mapping.value_at = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str):
-            raise RuleError(
-                "keys must be text", file="", line=key_node.start_mark.line + 1, column=key_node.start_mark.column + 1
-            )
-        if key in mapping:
-            raise RuleError(
-                f"duplicate key {key!r}",
-                file="",
-                line=key_node.start_mark.line + 1,
-                column=key_node.start_mark.column + 1,
-            )
-        mapping[key] = loader.construct_object(value_node, deep=True)
-        style = value_node.style if isinstance(value_node, yaml.ScalarNode) else None
-        mapping.value_at[key] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1, style)
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+SurnameUse = Literal["always", "after-full-name", "never"]
 
 
 class EntityMember(BaseModel):
@@ -87,6 +53,12 @@ class EntityMember(BaseModel):
     name: str = Field(min_length=1, description="How hits report this person or place.")
     aliases: list[str] = Field(
         default_factory=list, description="Other spellings news uses; each matches like the name."
+    )
+    surname: SurnameUse = Field(
+        default="after-full-name",
+        description="For a person: when the surname alone is a mention. always: a distinctive surname (spelt as "
+        "in the name or an alias, not after a different given name); after-full-name: once the full name has "
+        "appeared in the article; never.",
     )
 
 
@@ -125,19 +97,48 @@ class SourceFilter(BaseModel):
     exclude: list[str] = Field(default_factory=list, description="Never these domains (and their subdomains).")
 
 
+class WeightedTerm(BaseModel):
+    """A query whose every mention adds `weight` to the rule's score (negative: subtracts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, description="A query in the same language as a rule's `query`.")
+    weight: float = Field(description="Added for each mention; negative weights count against the rule.")
+
+
+class Examples(BaseModel):
+    """Texts the rule must and must not match: `newswatch rules check` runs them on every edit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    match: list[str] = Field(default_factory=list, description="Texts the rule must match.")
+    no_match: list[str] = Field(default_factory=list, description="Texts the rule must not match.")
+
+
 class RuleModel(BaseModel):
     """One watch rule as written in the file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"anyOf": [{"required": ["query"]}, {"required": ["terms", "threshold"]}]},
+    )
 
     name: str = Field(
         min_length=1, pattern=r"^[\w][\w.-]*$", description="Unique in the file; shown in alerts and hits."
     )
-    query: str = Field(
+    query: str | None = Field(
+        default=None,
         min_length=1,
         description='Words, "phrases", AND, OR, NOT, ( ), NEAR/n, prefix*, title: text: source:domain lang:code, '
-        "@entity-list. Checked on load: the query must parse and every @list must be defined under `entities`.",
+        "@entity-list. Checked on load: the query must parse and every @list must be defined under `entities`. "
+        "Required unless the rule has weighted `terms`.",
     )
+    terms: list[WeightedTerm] = Field(
+        default_factory=list,
+        description="Weighted queries: the rule holds when their mentions' weights reach `threshold`.",
+    )
+    threshold: float | None = Field(default=None, description="The score the weighted `terms` must reach.")
+    examples: Examples = Field(default_factory=Examples, description="Regression texts for `rules check`.")
     description: str | None = Field(default=None, description="What the rule watches for, for readers of the file.")
     severity: Severity = Field(default="medium", description="How much a hit matters; shown with hits and alerts.")
     alert: list[str] = Field(default_factory=list, description="Channel names; empty: the default channels.")
@@ -184,19 +185,22 @@ class RulesFile(BaseModel):
 
 
 class ParsedRule(BaseModel):
-    """A validated rule with its parsed query."""
+    """A validated rule with its parsed query and weighted terms, and where it stands in its file."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
     spec: RuleModel
-    tree: Any  # worker.rules.query.Node
+    tree: Any  # worker.rules.query.Node, or None for a rule of weighted terms only
+    weighted: tuple[tuple[Any, float], ...] = ()  # (query tree, weight)
+    line: int = 1
+    examples_line: int | None = None
 
 
 def read_rules(text: str, *, file: str) -> tuple[str, dict[str, EntityList], list[ParsedRule]]:
     """Validate a rules document; returns (version, entity lists, rules) or raises `RuleError`."""
     version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=LineLoader)  # noqa: S506 - a SafeLoader subclass
     except RuleError as exc:
         raise RuleError(exc.reason, file=file, line=exc.line, column=exc.column) from None
     except yaml.MarkedYAMLError as exc:
@@ -206,12 +210,12 @@ def read_rules(text: str, *, file: str) -> tuple[str, dict[str, EntityList], lis
         if exc.context and exc.context_mark:
             context = f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
         raise RuleError(f"invalid YAML: {exc.problem}{context}", file=file, line=line, column=column) from None
-    if not isinstance(data, _Located):
+    if not isinstance(data, Located):
         raise RuleError("expected a mapping with a `rules:` list", file=file, line=1, column=1)
     try:
         parsed = RulesFile.model_validate(data)
     except ValidationError as exc:
-        raise _locate(exc, data, file) from None
+        raise locate(exc, data, file) from None
     rules = []
     names: set[str] = set()
     raw_rules = data.get("rules") or []
@@ -221,9 +225,29 @@ def read_rules(text: str, *, file: str) -> tuple[str, dict[str, EntityList], lis
             line, column, _ = raw.value_at.get("name", (*raw.where, None))
             raise RuleError(f"duplicate rule name {rule.name!r}", file=file, line=line, column=column)
         names.add(rule.name)
-        tree = _parse(rule.query, raw, file)
-        _check_entities(tree, parsed.entities, raw, file)
-        rules.append(ParsedRule(spec=rule, tree=tree))
+        if rule.query is None and not rule.terms:
+            raise RuleError(f"{rule.name}: a rule needs a `query` or weighted `terms`", file=file, line=raw.where[0])
+        if rule.terms and rule.threshold is None:
+            line, column, _ = raw.value_at.get("terms", (*raw.where, None))
+            raise RuleError(f"{rule.name}: weighted `terms` need a `threshold`", file=file, line=line, column=column)
+        tree = _parse(rule.query, raw, file) if rule.query is not None else None
+        if tree is not None:
+            _check_entities(tree, parsed.entities, raw, file)
+        weighted = []
+        for term, raw_term in zip(rule.terms, raw.get("terms") or [], strict=False):
+            term_tree = _parse(term.query, raw_term, file)
+            _check_entities(term_tree, parsed.entities, raw_term, file)
+            weighted.append((term_tree, term.weight))
+        examples_at = raw.value_at.get("examples")
+        rules.append(
+            ParsedRule(
+                spec=rule,
+                tree=tree,
+                weighted=tuple(weighted),
+                line=raw.where[0],
+                examples_line=examples_at[0] if examples_at else None,
+            )
+        )
     return version, parsed.entities, rules
 
 
@@ -238,7 +262,7 @@ def read_rules_file(path: Path) -> tuple[str, dict[str, EntityList], list[Parsed
     return read_rules(text, file=str(path))
 
 
-def _parse(query: str, raw: _Located, file: str) -> Node:
+def _parse(query: str, raw: Located, file: str) -> Node:
     try:
         return parse_query(query)
     except QueryError as exc:
@@ -250,7 +274,7 @@ def _parse(query: str, raw: _Located, file: str) -> Node:
         raise RuleError(f"query: {exc.message}", file=file, line=line, column=column) from None
 
 
-def _check_entities(tree: Node, entities: dict[str, EntityList], raw: _Located, file: str) -> None:
+def _check_entities(tree: Node, entities: dict[str, EntityList], raw: Located, file: str) -> None:
     from newswatch.worker.rules.query import And, Entity, Near, Not, Or
 
     stack = [tree]
@@ -268,30 +292,3 @@ def _check_entities(tree: Node, entities: dict[str, EntityList], raw: _Located, 
             stack.append(node.item)
         elif isinstance(node, Near):
             stack += [node.left, node.right]
-
-
-def _locate(exc: ValidationError, data: _Located, file: str) -> RuleError:
-    """The first validation error, at the line of the value it is about."""
-    error = exc.errors()[0]
-    node: Any = data
-    line, column = data.where
-    path = []
-    for part in error["loc"]:
-        path.append(str(part))
-        if isinstance(node, _Located) and isinstance(part, str):
-            if part in node.value_at:
-                line, column, _ = node.value_at[part]
-            node = node.get(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-            if isinstance(node, _Located):
-                line, column = node.where
-        else:
-            break
-    field = ".".join(p for p in path if not p.startswith(("str", "EntityMember")))
-    message = error["msg"]
-    if error["type"] == "extra_forbidden":
-        message = f"unknown key {path[-1]!r}"
-    elif error["type"] == "missing":
-        message = f"missing required key {path[-1]!r}"
-    return RuleError(f"{field}: {message}" if field else message, file=file, line=line, column=column)

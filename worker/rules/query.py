@@ -4,7 +4,8 @@
     or      := and ("OR" and)*
     and     := unary (["AND"] unary)*          adjacent clauses are ANDed
     unary   := "NOT" unary | near
-    near    := primary ("NEAR/" n primary)*     within n words, either order
+    near    := primary ("NEAR/" n ["/any"] primary)*   within n words, either order, in one sentence
+                                                 (with /any: also across sentences)
     primary := "(" or ")" | field ":" primary | word ["*"] | '"' phrase '"' | "@" entity-list
 
 Fields are `title:` and `text:` (where to look) and `source:` and `lang:` (which articles: a site
@@ -94,9 +95,12 @@ class Near:
     left: Node
     right: Node
     distance: int
+    across_sentences: bool = False
+    """NEAR keeps to one sentence ("went on strike. Private jet owners" is no air strike) unless `/any`."""
 
     def __str__(self) -> str:
-        return f"{_wrap(self.left)} NEAR/{self.distance} {_wrap(self.right)}"
+        scope = "/any" if self.across_sentences else ""
+        return f"{_wrap(self.left)} NEAR/{self.distance}{scope} {_wrap(self.right)}"
 
 
 Node = Words | Entity | Meta | And | Or | Not | Near
@@ -116,7 +120,7 @@ _LEXEME = re.compile(
   | (?P<lparen>\()
   | (?P<rparen>\))
   | (?P<phrase>"[^"]*"?)
-  | (?P<near>NEAR/\d*)
+  | (?P<near>NEAR/\d*(?:/any)?)
   | (?P<field>[A-Za-z]+:)
   | (?P<entity>@[\w-]*)
   | (?P<word>[^\s()"]+)
@@ -197,11 +201,11 @@ class _Parser:
     def _near(self) -> Node:
         node = self._primary()
         while (lexeme := self._peek()) is not None and lexeme.kind == "near":
-            digits = lexeme.text.removeprefix("NEAR/")
+            digits, _, scope = lexeme.text.removeprefix("NEAR/").partition("/")
             if not digits or int(digits) < 1:
                 raise QueryError("NEAR needs a distance in words: expected NEAR/n with n >= 1", lexeme.column)
             self.index += 1
-            node = Near(node, self._primary(), int(digits))
+            node = Near(node, self._primary(), int(digits), across_sentences=scope == "any")
         return node
 
     def _primary(self, field: str | None = None) -> Node:

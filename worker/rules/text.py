@@ -106,3 +106,20 @@ def skeleton(form: str) -> str:
     if head in "aeiouyw":
         head = "a"
     return _DOUBLES.sub(r"\1", head + tail)
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+|\n+")
+_ABBREVIATION = re.compile(r"(?:\b[A-Z][a-z]{0,3}|\b[A-Z](?:\.[A-Z])*|\b(?:e\.g|i\.e|etc|vs|approx|No))\.$")
+"""Words whose period does not end a sentence: "Maj. Gen.", "U.S.", "Mr.", "e.g."."""
+
+
+def sentence_bounds(text: str) -> tuple[list[int], list[int]]:
+    """Where sentences start and where they stop (after their final punctuation); a line break ends one too."""
+    starts, stops = [0], []
+    for found in _SENTENCE_END.finditer(text):
+        at = found.start()
+        if text[at] == "." and _ABBREVIATION.search(text, max(0, at - 12), at + 1):
+            continue
+        stops.append(at if text[at] == "\n" else at + 1)
+        starts.append(found.end())
+    return starts, stops

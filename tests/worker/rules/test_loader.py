@@ -98,7 +98,7 @@ def test_the_version_is_the_content_hash() -> None:
     [
         ("rules:\n  - name: a\n    query: 'airstrike\n", "r.yaml:4:", "quoted scalar that starts at line 3"),
         ("rules:\n  - name: a\n    query: airstrike\n    severty: high\n", "r.yaml:4:", "unknown key 'severty'"),
-        ("rules:\n  - name: a\n", "r.yaml:2:", "missing required key 'query'"),
+        ("rules:\n  - name: a\n", "r.yaml:2:", "a: a rule needs a `query` or weighted `terms`"),
         ("rules:\n  - name: a\n    query: x\n    severity: urgent\n", "r.yaml:4:15", "severity"),
         ("rules:\n  - {name: a, query: x}\n  - {name: a, query: y}\n", "r.yaml:3:", "duplicate rule name 'a'"),
         ("rules:\n  - name: a\n    query: drone AND (strike\n", "r.yaml:3:", "is not closed"),
