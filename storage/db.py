@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +23,7 @@ from sqlmodel import Session, SQLModel
 LOGGER = logging.getLogger(__name__)
 
 _ENGINES: dict[tuple[int, str], Engine] = {}
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for another before failing
 
 
 def get_engine(url: str) -> Engine:
@@ -51,7 +54,7 @@ def normalise_url(url: str) -> str:
 def _create_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
@@ -62,11 +65,29 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see _sqlite_on_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    # WAL is a lasting property of the file, but the first switch writes the file's header after reading it:
+    # a read upgraded to a write, which SQLite refuses at once with SQLITE_BUSY, without waiting out the busy
+    # timeout, while another connection writes. Processes opening a fresh database together (three upgrades
+    # at once) hit that. SQLite's advice for such a refusal is to retry; BEGIN IMMEDIATE waits (with the busy
+    # timeout) until the writer is done, then the switch is tried again.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute("ROLLBACK")
 
 
 def _sqlite_on_begin(connection: Any) -> None:
