@@ -158,6 +158,7 @@ def _copy_of_tanf_story(site: str, lead: str) -> str:
 def test_the_same_story_from_three_feeds_gives_one_alert_per_rule_and_channel(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("NEWSWATCH_RULES", str(ROOT / "tests" / "fixtures" / "rules" / "engine-rules.yaml"))
     slack, runtime = _served_slack(httpserver, monkeypatch)
     copies = {
         "wire": ("Wire Service", "A US airstrike on Tuesday hit a convoy"),

@@ -30,12 +30,21 @@ def rules() -> None:
 @rules.command("check")
 @click.argument("path", type=click.Path(path_type=Path))
 def rules_check(path: Path) -> None:
-    """Check a rules file: `file:line:column: problem` and exit 1 on a mistake."""
+    """Check a rules file and run its rules' examples: `file:line:column: problem`, exit 1 on a mistake."""
+    from newswatch.worker.ingest.labelled import to_article
+    from newswatch.worker.rules.evaluation import example_failures
+
     rule_set = _load(path)
+    failures = example_failures(rule_set, to_article)
+    for failure in failures:
+        click.echo(failure, err=True)
+    if failures:
+        sys.exit(1)
+    examples = sum(len(r.examples.match) + len(r.examples.no_match) for r in rule_set.rules)
     enabled = sum(rule.enabled for rule in rule_set.rules)
     click.echo(
         f"{path}: {len(rule_set.rules)} rules ({enabled} enabled), {len(rule_set.entities)} entity lists, "
-        f"version {rule_set.version}"
+        f"{examples} examples hold, version {rule_set.version}"
     )
 
 
@@ -66,6 +75,82 @@ def rules_test(path: Path, articles: tuple[str, ...]) -> None:
                 click.echo(f"      {match.field}[{match.start}:{match.end}] {match.text!r} <- {match.clause}")
             for snippet in hit.snippets[:3]:
                 click.echo(f"      > {snippet.marked()}")
+
+
+@rules.command("eval")
+@click.argument("labelled", type=click.Path(path_type=Path))
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The rules file (default: NEWSWATCH_RULES).",
+)
+@click.option("--split", default=None, help="Only the lines of this split (their `split` field; default dev).")
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Another rules file (e.g. plain keywords) scored in the same run, for comparison.",
+)
+@click.option("--misses/--no-misses", default=True, show_default=True, help="List every miss with its reason.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: scores and misses per rule.")
+@click.option("--min-precision", type=float, default=None, help="Exit 1 when a rule's precision is below this.")
+@click.option("--min-recall", type=float, default=None, help="Exit 1 when a rule's recall is below this.")
+def rules_eval(
+    labelled: Path,
+    rules_path: Path | None,
+    split: str | None,
+    baseline: Path | None,
+    misses: bool,
+    as_json: bool,
+    min_precision: float | None,
+    min_recall: float | None,
+) -> None:
+    """Score rules on labelled texts (JSONL: text or path, labels): precision, recall, F1, and each miss."""
+    from newswatch.worker.cli.output import echo_json
+    from newswatch.worker.config import get_settings
+    from newswatch.worker.ingest.labelled import read_labelled
+    from newswatch.worker.rules.evaluation import evaluate_rules
+
+    rule_set = _load(rules_path or get_settings().rules)
+    try:
+        items = read_labelled(labelled, split=split)
+    except RuleError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    scores = evaluate_rules(rule_set, items)
+    compared = evaluate_rules(_load(baseline), items) if baseline else {}
+    if as_json:
+        echo_json(
+            {
+                "texts": len(items),
+                "rules": [s.to_dict() for s in scores.values()],
+                "baseline": [s.to_dict() for s in compared.values()],
+            }
+        )
+    else:
+        click.echo(f"{len(items)} labelled texts{f' ({split})' if split else ''}, rules {rule_set.source}")
+        click.echo(f"{'rule':<20} {'precision':>9} {'recall':>7} {'F1':>6}   tp   fp   fn   tn")
+        for label, table in (("", scores), ("baseline ", compared)):
+            for score in table.values():
+                click.echo(
+                    f"{label + score.rule:<20} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f} "
+                    f"{score.tp:>4} {score.fp:>4} {score.fn:>4} {score.tn:>4}"
+                )
+        if misses:
+            for score in scores.values():
+                for miss in score.misses:
+                    click.echo(f"[{score.rule}] {miss.kind}: {miss.id} {miss.title!r}\n    {miss.why}")
+    below = [
+        s.rule
+        for s in scores.values()
+        if (min_precision is not None and s.precision < min_precision)
+        or (min_recall is not None and s.recall < min_recall)
+    ]
+    if below:
+        click.echo(f"below the minimum: {', '.join(below)}", err=True)
+        sys.exit(1)
 
 
 @rules.command("backtest")

@@ -16,7 +16,14 @@ from pathlib import Path
 
 from newswatch.worker.article import Article
 from newswatch.worker.errors import RuleError
-from newswatch.worker.rules.engine import CompiledRules, candidate_rules, evaluate, find_terms, to_hit
+from newswatch.worker.rules.engine import (
+    CompiledRules,
+    candidate_rules,
+    evaluate,
+    find_terms,
+    partial_matches,
+    to_hit,
+)
 from newswatch.worker.rules.evidence import Match, RuleHit, Sentences, Snippet
 from newswatch.worker.rules.loader import EntityList, ParsedRule, RuleModel, read_rules, read_rules_file
 
@@ -42,6 +49,8 @@ class Explanation:
     rule: str
     hit: RuleHit | None
     failed: str | None
+    partial: tuple[str, ...] = ()
+    """For a rule that did not match: which of its terms occurred (the nearest it came)."""
 
 
 class RuleSet:
@@ -52,6 +61,7 @@ class RuleSet:
         self.source = source
         self.entities = entities
         self.rules: tuple[RuleModel, ...] = tuple(rule.spec for rule in rules)
+        self.parsed: tuple[ParsedRule, ...] = tuple(rules)
         self._enabled = [rule for rule in rules if rule.spec.enabled]
         self._compiled = CompiledRules(self._enabled, entities)
         self._by_name = {rule.name: rule for rule in self.rules}
@@ -78,8 +88,11 @@ class RuleSet:
         result = []
         for rule in self._enabled:
             outcome = evaluate(self._compiled, terms, article, rule, sentences)
-            hit = to_hit(outcome, sentences, self.version) if outcome.matches is not None else None
-            result.append(Explanation(rule.spec.name, hit, outcome.failed))
+            if outcome.matches is not None:
+                result.append(Explanation(rule.spec.name, to_hit(outcome, sentences, self.version), None))
+                continue
+            partial = tuple(partial_matches(self._compiled, terms, article, rule, sentences))
+            result.append(Explanation(rule.spec.name, None, outcome.failed, partial))
         return result
 
 

@@ -13,8 +13,8 @@ Semantics, in evaluation order:
    (`surname:`): `after-full-name` (the default: once the full name has appeared, title first, then
    text), `always` (a distinctive surname, spelt as one of the member's spellings, unless a different given
    name stands before it), or `never`.
-5. A rule with weighted `terms` adds each term's weight for every mention of it (negative weights
-   subtract) and holds when the sum reaches its `threshold` (and its `query`, if it has one, holds).
+5. A rule with weighted `terms` adds each term's weight for every sentence that mentions it (negative
+   weights subtract) and holds when the sum reaches its `threshold` (and its `query`, if it has one, holds).
 6. A rule hits when it holds and it has at least `min_mentions` mentions.
 
 One module on purpose (over 300 lines): evaluation, anchoring and hit building share the compiled
@@ -294,6 +294,8 @@ class _Evaluator:
                 if any(o.field == occ.field and o.start <= occ.start < o.end for o, _ in full):
                     continue  # part of a full mention
                 spelt = fold(occ.term).removesuffix("'s")
+                if self.terms.fields[occ.field][occ.end : occ.end + 1] == "-":
+                    continue  # a compound names a thing after the person ("the Soleimani-class corvette")
                 if person.use == "always":
                     text = self.terms.fields[occ.field]
                     if person.spelt_as(spelt) and not person.other_given_name(text, occ.start):
@@ -360,7 +362,8 @@ def evaluate(
         total = 0.0
         for tree, weight in rule.weighted:
             mentions = evaluator.evaluate(tree) or []
-            total += weight * len({(o.field, o.start) for o, _, _ in mentions})
+            # Each sentence counts once: a NEAR pair, or a phrase inside another term, is one mention.
+            total += weight * len({(o.field, sentences.number(o.field, o.start)) for o, _, _ in mentions})
             if weight > 0:
                 found += mentions
         if total < (spec.threshold or 0.0):
@@ -375,6 +378,28 @@ def evaluate(
     if len(matches) < spec.min_mentions:
         return Outcome(rule, None, f"min_mentions: {spec.min_mentions} (found {len(matches)})")
     return Outcome(rule, matches, None)
+
+
+def partial_matches(
+    compiled: CompiledRules, terms: ArticleTerms, article: Article, rule: ParsedRule, sentences: Sentences
+) -> list[str]:
+    """The words, phrases and entity lists of a rule that occur in the article, each with its first mention."""
+    evaluator = _Evaluator(compiled, terms, article, rule, sentences)
+    found = []
+    stack = list(_trees(rule))
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, (Words, Entity)):
+            mentions = evaluator._evaluate(node)
+            if mentions:
+                found.append(f"{compiled.clause[id(node)]} ({mentions[0][0].term!r})")
+        elif isinstance(node, (And, Or)):
+            stack.extend(node.items)
+        elif isinstance(node, Near):
+            stack += [node.left, node.right]
+        elif isinstance(node, Not):
+            stack.append(node.item)
+    return list(dict.fromkeys(found))
 
 
 def _outermost(matches: list[Match]) -> tuple[Match, ...]:
@@ -462,10 +487,13 @@ def candidate_rules(compiled: CompiledRules, terms: ArticleTerms) -> list[int]:
     """Indexes of the rules worth evaluating: one of their anchors occurred, or they have none."""
     candidates = set(compiled.always)
     anchored = compiled.anchored
+    for list_name, persons in compiled.persons.items():  # a surname alone may be the mention
+        if any(p.use == "always" and _surname(p.name)[1] in terms.surnames for p in persons):
+            candidates.update(anchored.get(("entity", list_name), ()))
     for kind, found in (("word", terms.words), ("prefix", terms.prefixes), ("entity", terms.entities)):
         for value in found:
             candidates.update(anchored.get((kind, value), ()))
     return sorted(candidates)
 
 
-__all__ = ["CompiledRules", "Outcome", "candidate_rules", "evaluate", "find_terms", "to_hit"]
+__all__ = ["CompiledRules", "Outcome", "candidate_rules", "evaluate", "find_terms", "partial_matches", "to_hit"]

@@ -193,7 +193,8 @@ class ParsedRule(BaseModel):
     tree: Any  # worker.rules.query.Node, or None for a rule of weighted terms only
     weighted: tuple[tuple[Any, float], ...] = ()  # (query tree, weight)
     line: int = 1
-    examples_line: int | None = None
+    example_lines: dict[str, int] = {}
+    """Where `examples.match` and `examples.no_match` stand in the file."""
 
 
 def read_rules(text: str, *, file: str) -> tuple[str, dict[str, EntityList], list[ParsedRule]]:
@@ -238,14 +239,17 @@ def read_rules(text: str, *, file: str) -> tuple[str, dict[str, EntityList], lis
             term_tree = _parse(term.query, raw_term, file)
             _check_entities(term_tree, parsed.entities, raw_term, file)
             weighted.append((term_tree, term.weight))
-        examples_at = raw.value_at.get("examples")
+        raw_examples = raw.get("examples")
+        example_lines = (
+            {kind: at[0] for kind, at in raw_examples.value_at.items()} if isinstance(raw_examples, Located) else {}
+        )
         rules.append(
             ParsedRule(
                 spec=rule,
                 tree=tree,
                 weighted=tuple(weighted),
                 line=raw.where[0],
-                examples_line=examples_at[0] if examples_at else None,
+                example_lines=example_lines,
             )
         )
     return version, parsed.entities, rules

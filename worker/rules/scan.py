@@ -26,8 +26,8 @@ import simplemma
 
 from newswatch.worker.rules.text import ARABIC_PARTICLES, fold, lemma, skeleton, tokenize
 
-MIN_SKELETON_LETTERS = 4
-MIN_SKELETON_SOUNDS = 3
+MIN_SKELETON_LETTERS = 6
+MIN_SKELETON_SOUNDS = 4
 """Names shorter than this, or with fewer consonant sounds ("Qaim", "Rabia"), must be spelt exactly: their
 skeletons collide with common words and other names ("came", "Rubio")."""
 MAX_VARIANTS = 200
@@ -82,6 +82,13 @@ def _inflections() -> dict[str, tuple[str, ...]]:
     for form, base in DefaultDictionaryFactory().get_dictionary("en").items():
         table[fold(str(base))].append(fold(str(form)))
     return {base: tuple(dict.fromkeys(forms)) for base, forms in table.items()}
+
+
+def preload() -> None:
+    """Build the inflection table now (seconds of CPU, more on a busy machine). A worker does this before it
+    forks: its prefork children inherit the table instead of each building it inside its first task, where a
+    soft time limit shorter than that would interrupt it, and throw it away, on every task."""
+    _inflections()
 
 
 def _forms(word: str) -> list[str]:

@@ -22,7 +22,7 @@ def _newswatch(*args: str) -> Result:
 def test_check_accepts_the_example_rules() -> None:
     result = _newswatch("rules", "check", str(RULES))
     assert result.exit_code == 0
-    assert "3 rules (3 enabled), 2 entity lists" in result.stdout
+    assert "3 rules (3 enabled), 3 entity lists, 23 examples hold" in result.stdout
 
 
 def test_check_reports_file_line_column_and_exits_non_zero(tmp_path: Path) -> None:
@@ -78,3 +78,54 @@ def test_backtest_alerts_only_when_asked(tmp_path: Path, monkeypatch: pytest.Mon
     assert "tehran" in _newswatch("hits", "--rule", "tehran").stdout
     again = _newswatch("rules", "backtest", str(path), "--alert")
     assert "alerts: 0 sent" in again.stdout  # the same hit never alerts twice
+
+
+def test_check_names_the_example_that_broke(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "rules:\n  - name: airstrikes\n    query: airstrike\n    examples:\n"
+        "      match: [A US airstrike hit the depot., Jets bombed the depot.]\n"
+        "      no_match: [Dock workers went on strike.]\n"
+    )
+    result = _newswatch("rules", "check", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"{path}:5: airstrikes: examples.match[1] did not match (failed at airstrike): 'Jets bombed the depot.'"
+    )
+
+
+def test_eval_scores_each_rule_lists_its_misses_and_gates_on_a_minimum(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - {name: airstrikes, query: airstrike}\n  - {name: other, query: zebra}\n")
+    labelled = tmp_path / "labelled.jsonl"
+    lines = [
+        {"id": "hit", "text": "A US airstrike hit the depot near the border.", "labels": {"airstrikes": True}},
+        {"id": "missed", "title": "Raid", "text": "Jets bombed the depot.", "labels": {"airstrikes": True}},
+        {"id": "wrong", "text": "Talks on an airstrike ban stalled.", "labels": {"airstrikes": False}},
+        {"id": "right", "text": "Dock workers went on strike.", "labels": {"airstrikes": False}},
+        {"id": "held", "text": "Nothing here.", "labels": {"airstrikes": False}, "split": "heldout"},
+    ]
+    labelled.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+
+    result = _newswatch("rules", "eval", str(labelled), "--rules", str(rules), "--split", "dev", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["texts"] == 4
+    (score,) = report["rules"]  # `other` labels no text: not scored
+    assert (score["tp"], score["fp"], score["fn"], score["tn"]) == (1, 1, 1, 1)
+    assert (score["precision"], score["recall"], score["f1"]) == (0.5, 0.5, 0.5)
+    misses = {miss["id"]: miss for miss in score["misses"]}
+    assert misses["missed"]["why"] == "failed at airstrike; found: none of its terms"
+    assert "**airstrike**" in misses["wrong"]["why"]
+
+    gated = _newswatch("rules", "eval", str(labelled), "--rules", str(rules), "--min-recall", "0.9")
+    assert gated.exit_code == 1 and "below the minimum: airstrikes" in gated.stderr
+    text = _newswatch("rules", "eval", str(labelled), "--rules", str(rules)).stdout
+    assert "airstrikes" in text and "false negative: missed 'Raid'" in text
+
+
+def test_eval_names_the_line_of_a_broken_labelled_file(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text('{"id": 1, "text": "x", "labels": {"airstrikes": true}}\n{"id": 2, "text": "y"}\n')
+    result = _newswatch("rules", "eval", str(labelled), "--rules", str(RULES))
+    assert result.exit_code == 1 and f"{labelled}:2: expected an object with `labels`" in result.stderr

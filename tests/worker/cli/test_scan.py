@@ -218,3 +218,21 @@ def test_a_broken_opml_file_is_named_with_its_line(db: str, tmp_path: Path) -> N
     result = _newswatch("feeds", "import", str(path))
     assert result.exit_code == 1
     assert f"{path}" in result.stderr and "line" in result.stderr
+
+
+def test_every_readable_text_file_is_accepted_and_empty_ones_are_named(db: str, tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "a-one-line.txt").write_text(
+        "Qassem Soleimani and Abu Mahdi al-Muhandis were killed in a US drone strike at Baghdad airport.\n"
+    )
+    (folder / "b-empty.txt").write_text("")
+    (folder / "c-furniture.txt").write_text("Skip to main content\nSubscribe now\n")
+    (folder / "d-seed.txt").write_text((ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt").read_text())
+    result = _newswatch("scan", "--json", str(folder))
+    assert result.exit_code == 1
+    assert f"nothing to read in {folder / 'b-empty.txt'}" in result.stderr
+    assert f"nothing to read in {folder / 'c-furniture.txt'}" in result.stderr
+    scanned = {Path(line["source"]).name: line for line in map(json.loads, result.stdout.splitlines())}
+    assert set(scanned) == {"a-one-line.txt", "d-seed.txt"}
+    assert {hit["rule"] for hit in scanned["a-one-line.txt"]["hits"]} == {"commanders", "airstrikes"}

@@ -65,3 +65,21 @@ def test_the_seed_title_and_text() -> None:
 def test_an_empty_document_has_no_title_or_text() -> None:
     article = parse_text_document("\n\nSkip to main content\n\n", source="empty.txt")
     assert (article.title, article.text) == ("", "")
+
+
+def test_a_one_line_document_is_a_document_titled_by_its_first_sentence() -> None:
+    line = (
+        "BEIRUT (Reuters) - Syrian warplanes pounded rebel-held towns near the Jordanian border on Tuesday, "
+        "residents said. Maj. Gen. Smith said the U.S. would respond."
+    )
+    article = parse_text_document(line, source="wire.txt")
+    assert article.title == (
+        "BEIRUT (Reuters) - Syrian warplanes pounded rebel-held towns near the Jordanian "
+        "border on Tuesday, residents said."
+    )
+    assert article.text == line
+
+
+def test_a_pasted_feed_description_is_decoded_before_matching() -> None:
+    article = parse_text_document("Iran&#039;s Gen. Soleimani &amp;amp; the <b>militias</b> crossed.", source="d.txt")
+    assert article.text == "Iran's Gen. Soleimani & the militias crossed."

@@ -11,7 +11,7 @@ from newswatch.worker.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "rules"
-RULES = load_rules(ROOT / "seeds" / "rules.yaml")
+RULES = load_rules(ROOT / "tests" / "fixtures" / "rules" / "engine-rules.yaml")
 
 
 @pytest.mark.parametrize(

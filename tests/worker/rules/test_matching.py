@@ -10,7 +10,7 @@ from newswatch.worker.article import Article
 from newswatch.worker.rules import load_rules, parse_rules
 
 ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = load_rules(ROOT / "seeds" / "rules.yaml")
+EXAMPLE = load_rules(ROOT / "tests" / "fixtures" / "rules" / "engine-rules.yaml")
 
 
 def _article(text: str, title: str = "Report", **meta: str) -> Article:

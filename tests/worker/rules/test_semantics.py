@@ -1,0 +1,107 @@
+"""What an analyst relies on when writing rules: NEAR within a sentence, a person's surname alone as the member
+says, weighted terms with a threshold, no fuzzing of short names. Table-driven on small rule sets."""
+
+from __future__ import annotations
+
+import pytest
+
+from newswatch.worker.article import Article
+from newswatch.worker.rules import parse_rules
+
+NEAR = parse_rules(
+    "rules:\n  - {name: same, query: 'strike NEAR/6 jet'}\n  - {name: any, query: 'strike NEAR/6/any jet'}\n",
+    file="near.yaml",
+)
+PERSONS = {
+    use: parse_rules(
+        "entities:\n  commanders:\n    kind: person\n    members:\n"
+        f"      - {{name: Qasem Soleimani, aliases: [Qassem Suleimani], surname: {use}}}\n"
+        "rules:\n  - {name: commanders, query: '@commanders'}\n",
+        file=f"{use}.yaml",
+    )
+    for use in ("always", "after-full-name", "never")
+}
+WEIGHTED = parse_rules(
+    """
+rules:
+  - name: raids
+    threshold: 3
+    terms:
+      - {query: '"air raid"', weight: 3}
+      - {query: '"air raid" NEAR/1 siren', weight: -3}
+""",
+    file="weighted.yaml",
+)
+
+
+def _rules(rule_set: object, text: str) -> set[str]:
+    return {hit.rule for hit in rule_set.match(Article(source="t", title="", text=text))}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The jet carried out a strike on the depot.", {"same", "any"}),
+        ("Teachers went on strike on Monday. Private jet owners face a new tax.", {"any"}),
+    ],
+)
+def test_near_keeps_to_one_sentence_unless_it_says_any(text: str, expected: set[str]) -> None:
+    assert _rules(NEAR, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Iraq votes to expel US troops after Soleimani killing.", {"always"}),
+        ("Gen. Soleimani was killed at Baghdad airport.", {"always"}),
+        ("Iran's Suleimani had led the Quds Force.", {"always"}),
+        ("Qasem Soleimani arrived. Later, Soleimani spoke.", {"always", "after-full-name", "never"}),
+        ("Wrestler Hassan Soleimani won gold.", set()),
+        ("Crowds gathered in Sulaimaniyah on Sunday.", set()),
+        ("Suleiman the Magnificent ruled for decades.", set()),
+        ("The Navy's Soleimani-class corvette sailed.", set()),
+    ],
+)
+def test_a_surname_alone_counts_as_the_member_says(text: str, expected: set[str]) -> None:
+    assert {use for use, rule_set in PERSONS.items() if _rules(rule_set, text)} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("Residents reported an air raid before dawn.", True),
+        ("Air raid sirens sounded across the city.", False),
+        ("Air raid sirens sounded. An air raid then hit the depot.", True),
+    ],
+)
+def test_weighted_terms_count_per_sentence_and_negative_weights_cancel(text: str, matched: bool) -> None:
+    assert (_rules(WEIGHTED, text) == {"raids"}) is matched
+
+
+def test_a_weighted_rule_explains_a_miss_by_its_score() -> None:
+    (explanation,) = WEIGHTED.explain(Article(source="t", title="", text="Air raid sirens sounded."))
+    assert explanation.hit is None and explanation.failed == "threshold: 3 (score 0)"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Other languages should appear later.",  # "Attari" has the same consonants
+        "Hundreds of people from Aceh were moved.",  # so has "Wagah"
+        "Commander Jamal Mahmoud Abu Kamil was killed.",  # a person, not the town of Abu Kamal
+    ],
+)
+def test_short_names_are_spelt_exactly(text: str) -> None:
+    places = parse_rules(
+        "entities:\n  crossings:\n    kind: place\n    members: [Attari, Wagah, Abu Kamal]\n"
+        "rules:\n  - {name: crossings, query: '@crossings'}\n",
+        file="places.yaml",
+    )
+    assert _rules(places, text) == set()
+
+
+def test_a_rule_needs_a_query_or_weighted_terms_with_a_threshold() -> None:
+    from newswatch.worker.errors import RuleError
+
+    with pytest.raises(RuleError, match="weighted `terms` need a `threshold`"):
+        parse_rules("rules:\n  - name: a\n    terms: [{query: x, weight: 1}]\n", file="r.yaml")
