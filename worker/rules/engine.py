@@ -309,16 +309,18 @@ class _Evaluator:
         left, right = self._evaluate(node.left), self._evaluate(node.right)
         if not left or not right:
             return None
-        pairs = []
+        # Right-hand mentions by where they may pair: their sentence (or only their field, with /any), so
+        # that mentions in different sentences are never compared.
         number = self.sentences.number
+        places: dict[tuple[str, int], list[tuple[Occurrence, str, str]]] = defaultdict(list)
+        for b in right:
+            places[(b[0].field, -1 if node.across_sentences else number(b[0].field, b[0].start))].append(b)
+        clause = self.compiled.clause[id(node)]
+        pairs = []
         for a in left:
-            for b in right:
-                if a[0].field != b[0].field:
-                    continue
-                if not node.across_sentences and number(a[0].field, a[0].start) != number(b[0].field, b[0].start):
-                    continue
+            place = (a[0].field, -1 if node.across_sentences else number(a[0].field, a[0].start))
+            for b in places.get(place, ()):
                 if _words_between(self.terms.fields[a[0].field], a[0], b[0], node.distance) <= node.distance:
-                    clause = self.compiled.clause[id(node)]
                     pairs += [(a[0], a[1], clause), (b[0], b[1], clause)]
         return pairs or None
 
