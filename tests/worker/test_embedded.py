@@ -14,6 +14,7 @@ from newswatch.storage.entries import entry_counts
 from newswatch.storage.feeds import add_feed
 from newswatch.storage.models import StoredArticle
 from newswatch.worker.embedded import run_round
+from newswatch.worker.report import RoundReport
 from newswatch.worker.runtime import migrated_runtime, reset_runtime
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pipeline"
@@ -43,18 +44,24 @@ def _stored_text(database_url: str) -> str:
         return article.text
 
 
+def _round(
+    server: HTTPServer, database_url: str, monkeypatch: pytest.MonkeyPatch, *, attempts: int, answers: list[int]
+) -> RoundReport:
+    """One embedded round over a feed whose page answers `answers` in turn, with `attempts` tries a page."""
+    monkeypatch.setenv("NEWSWATCH_DATABASE_URL", database_url)
+    monkeypatch.setenv("NEWSWATCH_RETRY_ATTEMPTS", str(attempts))
+    reset_runtime()
+    _feed_with_one_page(server, answers)
+    runtime = migrated_runtime()
+    with session_scope(database_url) as session:
+        add_feed(session, server.url_for("/feed.xml"), interval_seconds=900)
+    return run_round(runtime, every_feed=True)
+
+
 def test_a_page_that_answers_503_twice_is_fetched_again_and_stored_with_its_own_text(
     httpserver: HTTPServer, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("NEWSWATCH_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("NEWSWATCH_RETRY_ATTEMPTS", "3")
-    reset_runtime()
-    _feed_with_one_page(httpserver, [503, 503])
-    runtime = migrated_runtime()
-    with session_scope(sqlite_url) as session:
-        add_feed(session, httpserver.url_for("/feed.xml"), interval_seconds=900)
-
-    report = run_round(runtime, every_feed=True)
+    report = _round(httpserver, sqlite_url, monkeypatch, attempts=3, answers=[503, 503])
 
     assert report.errors == [] and report.warnings == []
     assert len([r for r, _ in httpserver.log if r.path == "/news/tanf"]) == 3
@@ -65,15 +72,7 @@ def test_a_page_that_answers_503_twice_is_fetched_again_and_stored_with_its_own_
 def test_a_page_still_failing_on_its_last_try_gives_way_to_the_feed_entry(
     httpserver: HTTPServer, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("NEWSWATCH_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("NEWSWATCH_RETRY_ATTEMPTS", "2")
-    reset_runtime()
-    _feed_with_one_page(httpserver, [503, 503, 503])
-    runtime = migrated_runtime()
-    with session_scope(sqlite_url) as session:
-        add_feed(session, httpserver.url_for("/feed.xml"), interval_seconds=900)
-
-    report = run_round(runtime, every_feed=True)
+    report = _round(httpserver, sqlite_url, monkeypatch, attempts=2, answers=[503, 503, 503])
 
     assert len([r for r, _ in httpserver.log if r.path == "/news/tanf"]) == 2
     assert _stored_text(sqlite_url) == "Feed summary of the Tanf story."
