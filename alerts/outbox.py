@@ -167,16 +167,18 @@ def list_alerts(session: Session, *, status: str | None = None, limit: int = 100
     return list(session.exec(query.order_by(col(Alert.id).desc()).limit(limit)))
 
 
-def requeue_failed(session: Session, alert_ids: Iterable[int] | None = None) -> int:
-    """Put failed and unknown rows back to pending with fresh attempts (after the user fixed the channel).
+def requeue_failed(session: Session, alert_ids: Iterable[int] | None = None) -> list[int]:
+    """Put failed and unknown rows back to pending with fresh attempts (after the user fixed the channel);
+    returns their ids.
 
     A requeued row is due as of when it was queued, so it goes out as the single alert it was, not with
     the rows a quiet window held back.
     """
-    statement = update(Alert).where(col(Alert.status).in_(["failed", "unknown"]))
-    ids = list(alert_ids) if alert_ids is not None else None
-    if ids is not None:
-        statement = statement.where(col(Alert.id).in_(ids))
-    values = {"status": "pending", "attempts": 0, "unknown_outcomes": 0, "next_attempt_at": col(Alert.created_at)}
-    result = session.execute(statement.values(**values))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    query = select(Alert.id).where(col(Alert.status).in_(["failed", "unknown"]))
+    if alert_ids is not None:
+        query = query.where(col(Alert.id).in_(list(alert_ids)))
+    ids = [alert_id for alert_id in session.exec(query) if alert_id is not None]
+    if ids:
+        values = {"status": "pending", "attempts": 0, "unknown_outcomes": 0, "next_attempt_at": col(Alert.created_at)}
+        session.execute(update(Alert).where(col(Alert.id).in_(ids)).values(**values))
+    return ids

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from newswatch.storage.db import insert_ignore
 from newswatch.storage.models import Hit, StoredArticle, utcnow
@@ -15,6 +15,16 @@ def store_hit(session: Session, hit: Hit) -> int | None:
     values = hit.model_dump(exclude={"id"})
     values["created_at"] = values.get("created_at") or utcnow()
     return insert_ignore(session, Hit, values)
+
+
+def count_hits(session: Session, *, rule: str | None = None, since: datetime | None = None) -> int:
+    """How many stored hits the same filters as `query_hits` select, all of them."""
+    query = select(func.count()).select_from(Hit)
+    if rule is not None:
+        query = query.where(Hit.rule == rule)
+    if since is not None:
+        query = query.where(col(Hit.created_at) >= since)
+    return int(session.exec(query).one())
 
 
 def query_hits(

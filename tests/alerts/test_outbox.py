@@ -104,7 +104,7 @@ def test_failed_rows_can_be_requeued(database_url: str) -> None:
         mark_failed(session, alert_id, error="email: recipient refused")
     with session_scope(database_url) as session:
         assert [a.status for a in list_alerts(session, status="failed")] == ["failed"]
-        assert requeue_failed(session) == 1
+        assert requeue_failed(session) == [alert_id]
     with session_scope(database_url) as session:
         row = session.get_one(Alert, alert_id)
         assert (row.status, row.attempts) == ("pending", 0)

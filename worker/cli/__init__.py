@@ -38,6 +38,8 @@ def main(verbose: int) -> None:
     """newswatch: watch news feeds and pages for what matters to you."""
     level = [logging.ERROR, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    # trafilatura logs every page it finds no text in at ERROR; newswatch reports those itself, naming the page.
+    logging.getLogger("trafilatura").setLevel(level if verbose >= 2 else logging.CRITICAL)
 
 
 def _register() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from newswatch.alerts.errors import AlertError
@@ -58,15 +60,24 @@ def alerts_retry(alert_ids: tuple[int, ...]) -> None:
     runtime = migrated_runtime()
     runtime.channels  # noqa: B018 - a misconfigured channel stops here, before anything is requeued
     with session_scope(runtime.settings.database_url) as session:
-        count = requeue_failed(session, alert_ids or None)
-    click.echo(f"requeued {count} alert(s)")
-    print_deliveries(deliver_due(runtime))
+        ids = requeue_failed(session, alert_ids or None)
+    missing = sorted(set(alert_ids) - set(ids))
+    if missing:
+        click.echo(f"not failed (or no such alert): {', '.join(map(str, missing))}", err=True)
+    click.echo(f"requeued {len(ids)} alert(s)")
+    deliveries = deliver_due(runtime)
+    print_deliveries(deliveries)
+    sys.exit(1 if missing or any(d.outcome == "failed" for d in deliveries) else 0)
 
 
 @alerts.command("send")
 def alerts_send() -> None:
     """Deliver every alert that is due now (the embedded runner and the workers do this on their own)."""
-    print_deliveries(deliver_due(migrated_runtime()))
+    deliveries = deliver_due(migrated_runtime())
+    print_deliveries(deliveries)
+    if not deliveries:
+        click.echo("no alerts due")
+    sys.exit(1 if any(d.outcome == "failed" for d in deliveries) else 0)
 
 
 @alerts.command("test")

@@ -20,9 +20,17 @@ def _database_url() -> str:
     return migrated_runtime().settings.database_url
 
 
+MIN_INTERVAL = 60
+"""Seconds: polling a feed more often than this is unkind to its site and rarely finds anything new."""
+
+
 def _interval(interval: timedelta | None) -> int:
     seconds = interval.total_seconds() if interval else get_runtime().settings.default_interval
-    return max(60, int(seconds))
+    if seconds < MIN_INTERVAL:
+        raise click.BadParameter(
+            f"{seconds:g}s is too often: poll a feed at most once a minute (e.g. 1m, 15m)", param_hint="--interval"
+        )
+    return int(seconds)
 
 
 @click.group()
@@ -36,7 +44,7 @@ def feeds() -> None:
 @click.option("--title", default=None)
 def feeds_add(url: str, interval: timedelta | None, title: str | None) -> None:
     """Add a feed URL (RSS, Atom or JSON Feed)."""
-    if not url.startswith(("http://", "https://")):
+    if not url.lower().startswith(("http://", "https://")):
         raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URL")
     with session_scope(_database_url()) as session:
         feed, new = add_feed(session, url, interval_seconds=_interval(interval), title=title)

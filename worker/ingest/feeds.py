@@ -73,13 +73,27 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         io.BytesIO(body),
         response_headers={"content-type": content_type or "application/xml", "content-location": url},
     )
-    error = repr(parsed.get("bozo_exception")) if parsed.get("bozo") else None
+    error = describe_problem(parsed.get("bozo_exception")) if parsed.get("bozo") else None
     if not parsed.get("version") and not parsed.entries:
         reason = "html page" if b"<html" in body[:2048].lower() else (error or "no feed elements")
         raise FeedError(f"feed: not a feed ({reason}): {url}", source=url)
     entries = [_entry(raw, base=url) for raw in parsed.entries]
     title = fragment_to_text(parsed.feed.get("title")) or None
     return ParsedFeed(title=title, entries=entries, error=error)
+
+
+def describe_problem(exc: object) -> str:
+    """feedparser's complaint as a person reads it: "malformed XML: mismatched tag (line 12)"."""
+    name = type(exc).__name__
+    message = str(getattr(exc, "getMessage", lambda: exc)()) or name
+    line = getattr(exc, "getLineNumber", lambda: None)()
+    if name == "SAXParseException":
+        return f"malformed XML: {message}" + (f" (line {line})" if line else "")
+    if name == "CharacterEncodingOverride":
+        return f"declared encoding was wrong: {message}"
+    if name == "NonXMLContentType":
+        return f"served as another content type: {message}"
+    return f"{name}: {message}"
 
 
 def _entry(raw: Any, *, base: str) -> FeedEntry:

@@ -59,7 +59,7 @@ def fetch(
     last_modified: str | None = None,
 ) -> FetchResult:
     """GET `url`, conditionally when validators are given; raise `FetchError` naming the URL on any failure."""
-    if not url.startswith(("http://", "https://")):
+    if not url.lower().startswith(("http://", "https://")):
         raise FetchError(f"fetch: unsupported URL scheme: {url}", url=url)
     headers = {}
     if etag:

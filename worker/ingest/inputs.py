@@ -15,7 +15,7 @@ from newswatch.worker.ingest.fetch import fetch
 
 def is_url(item: str) -> bool:
     """Whether a scan input names a web page rather than a file."""
-    return item.startswith(("http://", "https://"))
+    return item.lower().startswith(("http://", "https://"))
 
 
 def expand_inputs(inputs: Iterable[str]) -> Iterator[str]:

@@ -37,7 +37,7 @@ def read_opml(path: Path) -> list[OpmlFeed]:
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
         if not url:
             continue  # a category
-        if not url.startswith(("http://", "https://")):
+        if not url.lower().startswith(("http://", "https://")):
             raise FeedError(
                 f"opml: not an http(s) feed URL {url!r} at line {outline.sourceline}: {path}", source=str(path)
             )

@@ -236,3 +236,29 @@ def test_every_readable_text_file_is_accepted_and_empty_ones_are_named(db: str, 
     scanned = {Path(line["source"]).name: line for line in map(json.loads, result.stdout.splitlines())}
     assert set(scanned) == {"a-one-line.txt", "d-seed.txt"}
     assert {hit["rule"] for hit in scanned["a-one-line.txt"]["hits"]} == {"commanders", "airstrikes"}
+
+
+def test_small_things_a_user_meets_say_what_they_mean(db: str, httpserver: HTTPServer) -> None:
+    too_often = _newswatch("feeds", "add", "https://news.example/feed.xml", "--interval", "5s")
+    assert too_often.exit_code == 2 and "5s is too often" in too_often.output
+    capitals = _newswatch("feeds", "add", "HTTP://NEWS.EXAMPLE/feed.xml")
+    assert capitals.exit_code == 0, capitals.output
+    assert _newswatch("alerts", "retry", "999").exit_code == 1
+    assert "no alerts due" in _newswatch("alerts", "send").stdout
+
+    _newswatch("scan", str(ROOT / "seeds"))
+    limited = _newswatch("hits", "--limit", "2")
+    assert "showing the newest 2 of 3 hits; --limit 3 shows them all" in limited.stderr
+
+
+def test_a_malformed_feed_is_described_in_words_in_feeds_list(db: str, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/broken.xml").respond_with_data(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>A</title>'
+        f"<link>{httpserver.url_for('/a')}</link><description>An item.</description></item></channel>",
+        content_type="application/rss+xml",
+    )
+    httpserver.expect_request("/a").respond_with_data("<html><body>no article here</body></html>")
+    assert _newswatch("feeds", "add", httpserver.url_for("/broken.xml")).exit_code == 0
+    _newswatch("run", "--once")
+    listing = _newswatch("feeds", "list").stdout
+    assert "last error: malformed XML: " in listing and "SAXParseException" not in listing
