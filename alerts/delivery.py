@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from newswatch.alerts.channels import Channel
@@ -116,10 +117,31 @@ def deliver(alert_id: int, *, settings: DeliverySettings, channels: Mapping[str,
     except AlertError as exc:
         outcomes = [_record_failure(settings, row_id, tries, exc) for row_id, tries in attempts.items()]
         return dataclasses.replace(outcomes[0], batch=ids)
+    try:
+        return record_sent(alert_id, ids, settings=settings)
+    except (OperationalError, InterfaceError) as exc:
+        raise SentNotRecorded(alert_id, ids) from exc
+
+
+class SentNotRecorded(Exception):
+    """The channel accepted the alerts, but the database was away when their `sent` was to be written.
+
+    The sender is alive and knows the outcome: it must retry `record_sent`, not the delivery. A new delivery
+    would find the rows claimed and skip them, and once their lease ran out they would go out a second time.
+    """
+
+    def __init__(self, alert_id: int, batch: tuple[int, ...]) -> None:
+        super().__init__(f"alerts: {list(batch)} sent, but not yet recorded as sent")
+        self.alert_id = alert_id
+        self.batch = batch
+
+
+def record_sent(alert_id: int, batch: tuple[int, ...], *, settings: DeliverySettings) -> Delivery:
+    """Record that the channel accepted these rows (idempotent: what `deliver` does after a send)."""
     with session_scope(settings.database_url) as session:
-        for row_id in ids:
+        for row_id in batch:
             mark_sent(session, row_id)
-    return Delivery(alert_id, "sent", batch=ids)
+    return Delivery(alert_id, "sent", batch=batch)
 
 
 def _record_failure(settings: DeliverySettings, alert_id: int, attempts: int, exc: AlertError) -> Delivery:

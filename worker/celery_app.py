@@ -17,6 +17,7 @@ from celery.signals import worker_process_init
 from newswatch.storage.db import dispose_engines
 from newswatch.storage.errors import ConfigError
 from newswatch.worker.config import Settings
+from newswatch.worker.runtime import redis_py_url
 
 QUEUES = ("poll", "extract", "alerts")
 
@@ -73,7 +74,7 @@ def create_app(settings: Settings) -> Celery:
         # redbeat's lock otherwise defaults to 25 minutes (redbeat#230): a standby beat takes over once the
         # active one's lock (renewed every loop) has expired, within lock timeout + one loop (25 s).
         beat_max_loop_interval=5,
-        redbeat_redis_url=broker,
+        redbeat_redis_url=redis_py_url(broker),  # redbeat talks to Redis through redis-py
         redbeat_key_prefix="newswatch:redbeat:",
         redbeat_lock_timeout=20,
     )

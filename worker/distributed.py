@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from contextlib import suppress
 from typing import Any
 
 from celery.exceptions import TimeoutError as CeleryTimeout
 from celery.result import AsyncResult
 
 from newswatch.alerts.delivery import Delivery
+from newswatch.alerts.outbox import due_alert_ids
 from newswatch.storage.db import session_scope
 from newswatch.storage.feeds import list_feeds
+from newswatch.worker.alerting import DELIVER_TASK
 from newswatch.worker.pipeline import due_entries
 from newswatch.worker.report import ArticleSummary, PollSummary, RoundReport
 from newswatch.worker.runtime import Runtime
@@ -24,7 +27,7 @@ from newswatch.worker.runtime import Runtime
 
 def run_round_on_workers(runtime: Runtime, *, timeout: float) -> RoundReport:
     """Send a poll for every enabled feed, and the sweep's entries, and wait for them, their entries and
-    their alerts."""
+    their alerts; then send the alerts still due (the embedded round ends the same way) and wait for them."""
     app = runtime.app
     report = RoundReport()
     deadline = time.monotonic() + timeout
@@ -45,6 +48,12 @@ def run_round_on_workers(runtime: Runtime, *, timeout: float) -> RoundReport:
             report.warnings.append(f"feed: malformed but readable ({outcome['warning']}): {url}")
         entries += [(f"an entry of {url}", AsyncResult(task_id, app=app)) for task_id in outcome["entries"]]
     _follow_entries(runtime, entries, deadline, report)
+    # The alerts' sweep: an alert whose message was lost (Redis restarted between the commit of its row and
+    # the delivery task's arrival) is due and has no task; without this only beat would ever send it.
+    # A row that does have a task is sent once all the same: only one claim on it wins.
+    with session_scope(runtime.settings.database_url) as session:
+        due = due_alert_ids(session)
+    _follow_deliveries([runtime.app.send_task(DELIVER_TASK, args=(i,)) for i in due], deadline, report)
     return report
 
 
@@ -76,6 +85,10 @@ def _follow_entries(
         if article.problem:
             report.warnings.append(article.problem)
         deliveries += [AsyncResult(task_id, app=runtime.app) for task_id in outcome["deliveries"]]
+    _follow_deliveries(deliveries, deadline, report)
+
+
+def _follow_deliveries(deliveries: list[AsyncResult], deadline: float, report: RoundReport) -> None:
     for result in deliveries:
         outcome = _wait(result, deadline, report, "an alert")
         if outcome is not None:
@@ -97,5 +110,6 @@ def _wait(result: AsyncResult, deadline: float, report: RoundReport, what: str) 
         report.errors.append(f"{what}: {exc}")
         return None
     finally:
-        if result.ready():
-            result.forget()
+        with suppress(Exception):  # the backend may be away (a Redis restart): forgetting is only tidying
+            if result.ready():
+                result.forget()

@@ -52,7 +52,7 @@ class Runtime:
         """The broker's Redis, for counters Celery does not keep (see worker.tasks)."""
         import redis
 
-        return redis.Redis.from_url(self.broker_url)
+        return redis.Redis.from_url(redis_py_url(self.broker_url))
 
     @property
     def broker_url(self) -> str:
@@ -98,6 +98,15 @@ class Runtime:
         from newswatch.storage.schema import upgrade
 
         upgrade(self.settings.database_url)
+
+
+def redis_py_url(broker_url: str) -> str:
+    """The broker URL as redis-py reads it: kombu's `redis+socket:///path?virtual_host=N` (a unix socket)
+    is redis-py's `unix:///path?db=N`; other URLs are the same for both."""
+    prefix = "redis+socket://"
+    if not broker_url.startswith(prefix):
+        return broker_url
+    return "unix://" + broker_url[len(prefix) :].replace("virtual_host=", "db=")
 
 
 _RUNTIME: Runtime | None = None

@@ -13,11 +13,12 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from newswatch.alerts.delivery import deliver
+from newswatch.alerts.delivery import SentNotRecorded, deliver, record_sent
 from newswatch.alerts.outbox import due_alert_ids
 from newswatch.storage.backoff import backoff_seconds
 from newswatch.storage.db import session_scope
@@ -126,11 +127,26 @@ def sweep_entries() -> list[int]:
     return ids
 
 
-@shared_task(name="newswatch.deliver_alert", **RETRYING)
-def deliver_alert(alert_id: int) -> dict[str, Any]:
-    """Deliver one outbox row; a transient failure schedules the next try."""
+@shared_task(name="newswatch.deliver_alert", bind=True, **RETRYING)
+def deliver_alert(self: Task, alert_id: int, sent: list[int] | None = None, until: int = 0) -> dict[str, Any]:
+    """Deliver one outbox row; a transient failure schedules the next try.
+
+    Rows the channel accepted while the database was away are never sent again: the retries (with `sent`,
+    up to retry number `until`) only record them as sent.
+    """
     runtime = get_runtime()
-    outcome = deliver(alert_id, settings=runtime.settings, channels=runtime.channels)
+    try:
+        if sent is not None:
+            return record_sent(alert_id, tuple(sent), settings=runtime.settings).to_json()
+        outcome = deliver(alert_id, settings=runtime.settings, channels=runtime.channels)
+    except SentNotRecorded as exc:
+        sent, until = list(exc.batch), self.request.retries + RETRYING["max_retries"]  # the step's own tries
+        raise self.retry(kwargs={"sent": sent, "until": until}, exc=exc, countdown=_blip(0), max_retries=until) from exc
+    except TRANSIENT as exc:
+        if sent is None:
+            raise  # RETRYING's autoretry: the delivery itself is tried again
+        tries = self.request.retries - (until - RETRYING["max_retries"])
+        raise self.retry(exc=exc, countdown=_blip(tries), max_retries=until) from exc
     if outcome.outcome in ("retry", "deferred") and outcome.retry_in is not None and outcome.retry_in <= MAX_COUNTDOWN:
         deliver_alert.apply_async((alert_id,), countdown=outcome.retry_in + 1)
     # Longer waits (a Slack Retry-After of an hour, a daily digest) are picked up by deliver_due instead.
@@ -146,6 +162,13 @@ def deliver_due() -> list[int]:
     for alert_id in ids:
         deliver_alert.delay(alert_id)
     return ids
+
+
+def _blip(retries: int) -> int:
+    """RETRYING's countdown before retry number `retries` + 1 (for retries a task sends itself)."""
+    return get_exponential_backoff_interval(
+        factor=RETRYING["retry_backoff"], retries=retries, maximum=RETRYING["retry_backoff_max"], full_jitter=True
+    )
 
 
 def _backoff(task: Task) -> float:

@@ -52,10 +52,12 @@ def run(once: bool, timeout: float) -> None:
 @click.pass_context
 def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str) -> None:
     """Run Celery workers (needs NEWSWATCH_BROKER_URL); extra arguments go to `celery worker`."""
+    from newswatch.worker.rules.scan import preload
     from newswatch.worker.runtime import migrated_runtime
 
     runtime = migrated_runtime()
     runtime.channels  # noqa: B018 - a misconfigured channel stops the worker before it takes any task
+    preload()  # here, once: the prefork children inherit it
     argv = ["worker", "-Q", queues, "-P", pool, "--loglevel", "INFO", *ctx.args]
     if concurrency:
         argv += ["-c", str(concurrency)]
