@@ -253,12 +253,12 @@ class FaultStack:
     workers: list[WorkerStack] = field(default_factory=list)
     rounds: list[Round] = field(default_factory=list)
 
-    def start_worker(self) -> WorkerStack:
+    def start_worker(self, *, queues: str = "poll,extract,alerts", rules: Path = SEED_RULES) -> WorkerStack:
         """A `newswatch worker`, its log appended to `worker.log`. Unlike tests.conftest.worker_stack it
         leaves Redis as it is: a worker started after another was killed must find that one's tasks."""
         log_path = self.folder / "worker.log"
-        env = {**self.env(), "NEWSWATCH_RULES": str(SEED_RULES)}
-        command = [sys.executable, "-m", "newswatch.worker", "worker", "-c", str(CONCURRENCY)]
+        env = {**self.env(), "NEWSWATCH_RULES": str(rules)}
+        command = [sys.executable, "-m", "newswatch.worker", "worker", "-c", str(CONCURRENCY), "-Q", queues]
         command += ["--without-mingle", "--without-gossip", "-n", f"fault-{uuid.uuid4().hex[:8]}@%h"]
         with log_path.open("ab") as log:
             process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder)
@@ -535,3 +535,45 @@ def test_run_once_on_workers_honours_its_timeout_and_names_what_is_pending(
     assert httpserver.log == []  # no worker: nobody polled the feed
     with own_redis.client() as client:
         assert client.llen("poll") == 1  # the poll waits in its queue for a worker
+
+
+def _entries(database_url: str) -> int:
+    with session_scope(database_url) as session:
+        return int(session.exec(select(func.count()).select_from(Entry)).one())
+
+
+def test_entries_whose_messages_never_left_the_poll_are_swept(fault_stack: FaultStack, httpserver: HTTPServer) -> None:
+    """A poll that dies while it queues its entries (a killed child, a Redis gone) has committed them with the
+    feed's new state first: the feed answers the same next time, and the sweep hands the entries on."""
+    deadline = time.monotonic() + TEST_BUDGET
+    stack, database_url = fault_stack, fault_stack.database_url
+    poller = stack.start_worker(queues="poll")  # polls, but takes no entry
+    first = stack.start_round(timeout=5)
+    _wait_until(lambda: _entries(database_url) == ITEMS, 60, "the poll's entries committed")
+    with stack.redis.client() as client:
+        _wait_until(lambda: client.llen("extract") == ITEMS, 30, "every entry's message queued")
+        client.delete("extract")  # as if the poll had died before sending them
+    first.wait()
+    _kill_worker(poller)
+
+    stack.start_worker()
+    stack.settle(deadline=deadline)
+    _assert_each_once(stack, httpserver)
+
+
+def test_entries_polled_while_the_rules_file_is_broken_are_stored_once_it_is_fixed(
+    fault_stack: FaultStack, httpserver: HTTPServer
+) -> None:
+    deadline = time.monotonic() + TEST_BUDGET
+    stack, database_url = fault_stack, fault_stack.database_url
+    rules = stack.folder / "rules.yaml"
+    rules.write_text(SEED_RULES.read_text().replace("threshold: 3", "threshold: [3", 1))  # a YAML mistake
+    stack.start_worker(rules=rules)
+    broken = stack.start_round(timeout=FIRST_ROUND_TIMEOUT)
+    assert broken.wait() == 1
+    assert f"{rules}:" in broken.err.read_text()  # each entry's error names the rules file and line
+    assert _articles(database_url) == 0 and _entries(database_url) == ITEMS
+
+    rules.write_text(SEED_RULES.read_text())  # fixed: the workers read it again without a restart
+    stack.settle(deadline=deadline)
+    _assert_each_once(stack, httpserver)
