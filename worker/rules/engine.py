@@ -69,6 +69,9 @@ class CompiledRules:
         """Each clause rendered back as query text, by node id: shown with every mention it explains."""
         self.key: dict[int, str] = {}
         """Each word or phrase node's term key, by node id."""
+        self.word_sets: dict[int, dict[str, tuple[str, str]]] = {}
+        """An OR of plain words (a list of spellings, countries, verbs), by node id: term key -> (word, clause),
+        so that it is evaluated by the words the article has, not by each of its words in turn."""
         self.persons: dict[str, list[Person]] = defaultdict(list)
         """The members of each person list, with when their surname alone counts."""
         used_lists: set[str] = set()
@@ -97,7 +100,16 @@ class CompiledRules:
         if isinstance(node, Entity):
             return {node.name}
         if isinstance(node, (And, Or)):
-            return set().union(*(self._index_terms(item) for item in node.items))
+            used = set().union(*(self._index_terms(item) for item in node.items))
+            if isinstance(node, Or) and all(
+                isinstance(i, Words) and not i.prefix and i.field is None for i in node.items
+            ):
+                words: dict[str, tuple[str, str]] = {}
+                for item in node.items:
+                    assert isinstance(item, Words)
+                    words.setdefault(self.key[id(item)], (item.text, self.clause[id(item)]))
+                self.word_sets[id(node)] = words
+            return used
         if isinstance(node, Near):
             return self._index_terms(node.left) | self._index_terms(node.right)
         if isinstance(node, Not):
@@ -254,6 +266,16 @@ class _Evaluator:
                 collected += part
             return collected
         if isinstance(node, Or):
+            word_set = self.compiled.word_sets.get(id(node))
+            if word_set is not None:
+                found_words = self.terms.words
+                return [
+                    (o, text, clause)
+                    for key in word_set.keys() & found_words.keys()
+                    for text, clause in (word_set[key],)
+                    for o in found_words[key]
+                    if o.field in self.fields
+                ] or None
             parts = [self._evaluate(item) for item in node.items]
             held = [p for p in parts if p is not None]
             return [o for p in held for o in p] if held else None
