@@ -577,3 +577,30 @@ def test_entries_polled_while_the_rules_file_is_broken_are_stored_once_it_is_fix
     rules.write_text(SEED_RULES.read_text())  # fixed: the workers read it again without a restart
     stack.settle(deadline=deadline)
     _assert_each_once(stack, httpserver)
+
+
+def test_a_prefork_child_killed_mid_round_loses_nothing(fault_stack: FaultStack, httpserver: HTTPServer) -> None:
+    """SIGKILL one child of a working worker: its task is redelivered (reject_on_worker_lost), the parent starts
+    a new child, and the round ends with every article, hit and alert once."""
+    deadline = time.monotonic() + TEST_BUDGET
+    stack, database_url = fault_stack, fault_stack.database_url
+    worker = stack.start_worker()
+    first = stack.start_round(timeout=FIRST_ROUND_TIMEOUT)
+    _wait_until(lambda: _articles(database_url) >= 20, 60, "20 articles stored before the fault")
+    # As in the parent's case: never while an alert is between its send and its "sent" (its lease, 5 minutes,
+    # would outlast the test).
+    with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=30, isolation_level=None)) as lock:
+        while True:
+            lock.execute("BEGIN IMMEDIATE")
+            if lock.execute("SELECT count(*) FROM alerts WHERE status = 'sending'").fetchone() == (0,):
+                victim = worker.children()[0]
+                os.kill(victim, signal.SIGKILL)
+                lock.execute("COMMIT")
+                break
+            lock.execute("COMMIT")
+            time.sleep(0.005)
+    assert _articles(database_url) < ITEMS, "the fault came too late to lose anything"
+    first.wait()
+    assert worker.process.poll() is None and victim not in worker.children()
+    stack.settle(deadline=deadline)
+    _assert_each_once(stack, httpserver)
