@@ -401,6 +401,21 @@ def _articles(database_url: str) -> int:
         return int(session.exec(select(func.count()).select_from(StoredArticle)).one())
 
 
+def _while_no_alert_is_sending(database_url: str, fault: Callable[[], None]) -> None:
+    """Run `fault` while this test holds SQLite's write lock and no alert is between its send and its
+    "sent": a process killed there leaves the alert to its lease (5 minutes, by design: the channel may have
+    it), longer than a test. Any other moment is fair."""
+    with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=30, isolation_level=None)) as lock:
+        while True:
+            lock.execute("BEGIN IMMEDIATE")
+            if lock.execute("SELECT count(*) FROM alerts WHERE status = 'sending'").fetchone() == (0,):
+                fault()
+                lock.execute("COMMIT")
+                return
+            lock.execute("COMMIT")
+            time.sleep(0.005)
+
+
 def _wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -483,15 +498,7 @@ def test_a_killed_worker_parent_comes_back_and_loses_nothing(fault_stack: FaultS
     # sent: a child killed between claiming an alert and marking it sent leaves it to its lease (5 minutes,
     # by design: the channel may have it), longer than this test. Any other moment is fair: a child waiting
     # for the lock dies with its transaction uncommitted.
-    with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=30, isolation_level=None)) as lock:
-        while True:
-            lock.execute("BEGIN IMMEDIATE")
-            if lock.execute("SELECT count(*) FROM alerts WHERE status = 'sending'").fetchone() == (0,):
-                _kill_worker(killed)
-                lock.execute("COMMIT")
-                break
-            lock.execute("COMMIT")
-            time.sleep(0.005)
+    _while_no_alert_is_sending(database_url, lambda: _kill_worker(killed))
     stored_at_kill = _articles(database_url)
     assert stored_at_kill < ITEMS, "the fault came too late to lose anything"
     with stack.redis.client() as client:
@@ -589,16 +596,8 @@ def test_a_prefork_child_killed_mid_round_loses_nothing(fault_stack: FaultStack,
     _wait_until(lambda: _articles(database_url) >= 20, 60, "20 articles stored before the fault")
     # As in the parent's case: never while an alert is between its send and its "sent" (its lease, 5 minutes,
     # would outlast the test).
-    with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=30, isolation_level=None)) as lock:
-        while True:
-            lock.execute("BEGIN IMMEDIATE")
-            if lock.execute("SELECT count(*) FROM alerts WHERE status = 'sending'").fetchone() == (0,):
-                victim = worker.children()[0]
-                os.kill(victim, signal.SIGKILL)
-                lock.execute("COMMIT")
-                break
-            lock.execute("COMMIT")
-            time.sleep(0.005)
+    victim = worker.children()[0]
+    _while_no_alert_is_sending(database_url, lambda: os.kill(victim, signal.SIGKILL))
     assert _articles(database_url) < ITEMS, "the fault came too late to lose anything"
     first.wait()
     assert worker.process.poll() is None and victim not in worker.children()
