@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import httpx
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
@@ -58,9 +59,12 @@ class ChannelKind:
     """A kind of channel: its settings, how to build it, and the variables of its built-in channel."""
 
     settings: type[BaseModel]
-    build: Callable[[str, Any], Channel]
+    build: Callable[..., Channel]
+    """(name, settings), and the HTTP client for a kind that speaks HTTP."""
     env: Mapping[str, str]
     """Settings field -> environment variable, for the channel named after the kind."""
+    http: bool = False
+    """Sends through the worker's guarded HTTP client (see `alerts.outbound`)."""
 
 
 CHANNEL_KINDS: dict[str, ChannelKind] = {
@@ -70,9 +74,12 @@ CHANNEL_KINDS: dict[str, ChannelKind] = {
         EmailChannel,
         {"url": "NEWSWATCH_SMTP_URL", "sender": "NEWSWATCH_EMAIL_FROM", "to": "NEWSWATCH_EMAIL_TO"},
     ),
-    "slack": ChannelKind(SlackSettings, SlackChannel, {"url": "NEWSWATCH_SLACK_WEBHOOK_URL"}),
+    "slack": ChannelKind(SlackSettings, SlackChannel, {"url": "NEWSWATCH_SLACK_WEBHOOK_URL"}, http=True),
     "webhook": ChannelKind(
-        WebhookSettings, WebhookChannel, {"url": "NEWSWATCH_WEBHOOK_URL", "secret": "NEWSWATCH_WEBHOOK_SECRET"}
+        WebhookSettings,
+        WebhookChannel,
+        {"url": "NEWSWATCH_WEBHOOK_URL", "secret": "NEWSWATCH_WEBHOOK_SECRET"},
+        http=True,
     ),
     "apprise": ChannelKind(AppriseSettings, AppriseChannel, {"urls": "NEWSWATCH_APPRISE_URLS"}),
 }
@@ -81,19 +88,23 @@ CHANNEL_KINDS: dict[str, ChannelKind] = {
 
 def build_channels(
     *,
+    http: httpx.Client,
     default_channels: Sequence[str] | None = None,
     channels_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Channel]:
-    """Every configured channel by name; a misconfigured one is a `ConfigError` naming it (never its secret)."""
+    """Every configured channel by name; a misconfigured one is a `ConfigError` naming it (never its secret).
+
+    `http` is the worker's guarded client, the only way the Slack and webhook channels reach the network.
+    """
     env = os.environ if environ is None else environ
     channels: dict[str, Channel] = {"console": ConsoleChannel("console", ConsoleSettings())}
     for kind, spec in CHANNEL_KINDS.items():
         values = _from_env(spec, env)
         if values:
-            channels[kind] = _build(kind, kind, values)
+            channels[kind] = _build(kind, kind, values, http=http)
     if channels_file is not None:
-        channels.update(_read_channels_file(channels_file, env))
+        channels.update(_read_channels_file(channels_file, env, http=http))
     for name in default_channels or ():
         if name not in channels:
             raise ConfigError(
@@ -136,7 +147,7 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _build(name: str, kind: str, values: dict[str, Any], *, where: str | None = None) -> Channel:
+def _build(name: str, kind: str, values: dict[str, Any], *, http: httpx.Client, where: str | None = None) -> Channel:
     """The channel from its settings; `where` is the channels file entry it came from (else the environment)."""
     spec = CHANNEL_KINDS[kind]
     try:
@@ -152,10 +163,10 @@ def _build(name: str, kind: str, values: dict[str, Any], *, where: str | None = 
         else:
             what = f"{name} in the environment: {variable or field}: {error['msg']}"
         raise ConfigError(f"channels: {what}") from None
-    return spec.build(name, settings)
+    return spec.build(name, settings, http) if spec.http else spec.build(name, settings)
 
 
-def _read_channels_file(path: Path, env: Mapping[str, str]) -> dict[str, Channel]:
+def _read_channels_file(path: Path, env: Mapping[str, str], *, http: httpx.Client) -> dict[str, Channel]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -185,7 +196,7 @@ def _read_channels_file(path: Path, env: Mapping[str, str]) -> dict[str, Channel
                         f"channels: {path}: channels.{name}.{key}: a secret; name its variable with `{key}_env`"
                     )
                 values[key] = value
-        channels[name] = _build(name, kind, values, where=f"{path}: channels.{name}")
+        channels[name] = _build(name, kind, values, http=http, where=f"{path}: channels.{name}")
     return channels
 
 

@@ -6,16 +6,18 @@ titles go in `plain_text`. Limits: header text 150 characters, section text 3,00
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from itertools import groupby
 from typing import Any
-from urllib.error import URLError
 
+import httpx
 from pydantic import SecretStr
 
 from newswatch.alerts.errors import AlertError
 from newswatch.alerts.message import AlertMessage, Excerpt
+from newswatch.alerts.outbound import post, retry_after
 from newswatch.alerts.settings import ChannelSettings
 
 LOGGER = logging.getLogger(__name__)
@@ -95,10 +97,12 @@ class SlackSettings(ChannelSettings):
 
 
 class SlackChannel:
-    """Posts to one incoming webhook; the URL is a secret and never appears in errors or logs."""
+    """Posts to one incoming webhook through the worker's guarded client; the URL is a secret and never
+    appears in errors or logs."""
 
-    def __init__(self, name: str, settings: SlackSettings) -> None:
+    def __init__(self, name: str, settings: SlackSettings, http: httpx.Client) -> None:
         self.name = name
+        self.http = http
         self.mode = settings.mode
         self._url = settings.url.get_secret_value()
         self._timeout = settings.timeout
@@ -108,37 +112,20 @@ class SlackChannel:
             blocks, text = alert_blocks(messages[0]), f"{messages[0].rule}: {messages[0].title}"
         else:
             blocks, text = digest_blocks(messages), f"newswatch digest: {len(messages)} alerts"
-        # No retry handlers: slack_sdk's connection-error retry can post twice; delivery retries instead.
-        from slack_sdk.webhook import WebhookClient  # slow to import; most processes never send to Slack
-
-        client = WebhookClient(self._url, timeout=self._timeout)
-        try:
-            response = client.send(text=_cut(text, TEXT_LIMIT), blocks=blocks[:BLOCK_LIMIT])
-        except URLError as exc:  # urllib wraps what fails before the request is out (connect, send)
-            raise AlertError(f"{self.name}: unable to reach the webhook: {type(exc.reason).__name__}") from None
-        except TimeoutError:  # sent, and no answer in time: Slack may have posted it
-            raise AlertError(f"{self.name}: no answer from the webhook: TimeoutError", unknown_outcome=True) from None
-        except OSError as exc:
-            raise AlertError(f"{self.name}: unable to reach the webhook: {type(exc).__name__}") from None
-        status, body = response.status_code, (response.body or "").strip()
+        # One POST, no retry of its own (a retry after a connection error can post twice): delivery retries.
+        content = json.dumps({"text": _cut(text, TEXT_LIMIT), "blocks": blocks[:BLOCK_LIMIT]}).encode("utf-8")
+        headers = {"Content-Type": "application/json;charset=utf-8"}
+        response = post(
+            self.http, self._url, channel=self.name, content=content, headers=headers, timeout=self._timeout
+        )
+        status, body = response.status_code, response.text.strip()
         if status == 200 and body == "ok":
             return
         if status == 429:
-            retry_after = _retry_after(response.headers)
-            raise AlertError(f"{self.name}: rate limited: status=429", retry_after=retry_after)
+            delay = retry_after(response)
+            raise AlertError(f"{self.name}: rate limited: status=429", retry_after=30.0 if delay is None else delay)
         if status >= 500 or status in (408,):
             raise AlertError(f"{self.name}: unable to send alert: status={status}")
         # 400 invalid_payload, 403 action_prohibited, 404 no_service / 410 channel_is_archived: the
         # webhook will not start working by itself (https://api.slack.com/messaging/webhooks#handling_errors).
         raise AlertError(f"{self.name}: unable to send alert: status={status} {body[:100]}", permanent=True)
-
-
-def _retry_after(headers: dict[str, Any]) -> float:
-    for key, value in (headers or {}).items():
-        if key.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list) else value
-            try:
-                return max(0.0, float(raw))
-            except (TypeError, ValueError):
-                break
-    return 30.0

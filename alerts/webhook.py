@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from newswatch.alerts.errors import AlertError
 from newswatch.alerts.message import AlertMessage
+from newswatch.alerts.outbound import post, retry_after
 from newswatch.alerts.settings import ChannelSettings
 
 
@@ -47,10 +48,11 @@ class WebhookSettings(ChannelSettings):
 
 
 class WebhookChannel:
-    """POSTs signed JSON to one URL (a secret: never in errors)."""
+    """POSTs signed JSON to one URL (a secret: never in errors), through the worker's guarded client."""
 
-    def __init__(self, name: str, settings: WebhookSettings) -> None:
+    def __init__(self, name: str, settings: WebhookSettings, http: httpx.Client) -> None:
         self.name = name
+        self.http = http
         self.mode = settings.mode
         self.url = settings.url.get_secret_value()
         self.secret = settings.secret.get_secret_value() if settings.secret else None
@@ -61,24 +63,13 @@ class WebhookChannel:
         headers = {"Content-Type": "application/json", "X-Newswatch-Key": ",".join(m.key for m in messages)}
         if self.secret:
             headers["X-Newswatch-Signature"] = sign(body, self.secret)
-        try:
-            response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout)
-        except (httpx.ReadTimeout, httpx.RemoteProtocolError) as exc:
-            # The request went out and no answer came: the receiver may have it (X-Newswatch-Key dedupes).
-            raise AlertError(
-                f"{self.name}: no answer from the webhook: {type(exc).__name__}", unknown_outcome=True
-            ) from None
-        except httpx.HTTPError as exc:
-            raise AlertError(f"{self.name}: unable to reach the webhook: {type(exc).__name__}") from None
+        # An alert sent without an answer may have arrived: X-Newswatch-Key lets the receiver drop a resend.
+        response = post(self.http, self.url, channel=self.name, content=body, headers=headers, timeout=self.timeout)
         status = response.status_code
         if status < 300:
             return
         if status == 429:
-            retry_after = response.headers.get("Retry-After", "")
-            raise AlertError(
-                f"{self.name}: rate limited: status=429",
-                retry_after=float(retry_after) if retry_after.isdigit() else None,
-            )
+            raise AlertError(f"{self.name}: rate limited: status=429", retry_after=retry_after(response))
         raise AlertError(
             f"{self.name}: unable to send alert: status={status}",
             permanent=400 <= status < 500 and status not in (408, 425),

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from newswatch.worker.config import Settings  # noqa: E402
 from newswatch.worker.ingest.extract import extract_file  # noqa: E402
 from newswatch.worker.rules import RuleSet, parse_rules  # noqa: E402
 
@@ -112,7 +113,7 @@ def main() -> None:
     parser.add_argument("--article", type=Path, default=ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt")
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    article = extract_file(args.article)
+    article = extract_file(args.article, max_bytes=Settings().max_page_bytes)
     text = f"{article.title}\n{article.text}"
     print(f"article: {args.article} ({len(text)} characters), median of {args.runs} runs")
     header = ("rules", "compile s", "newswatch ms", "regex loop ms", "regex/newswatch", "hits")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, insert, text, union_all
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from newswatch.storage.db import insert_ignore
 from newswatch.storage.models import StoredArticle, StoryBand, utcnow
@@ -35,19 +37,50 @@ def find_article(session: Session, *, url_key: str | None, content_hash: str) ->
     return session.exec(select(StoredArticle).where(StoredArticle.content_hash == content_hash)).first()
 
 
+CANDIDATES_PER_BAND = 32
+"""Articles read per fingerprint band, the most recent first. A story copied thousands of times (one feed of
+thousands of near-identical items) fills its bands with its own copies: reading them all made each new copy
+cost one comparison per earlier copy, quadratic in all. Its most recent copies in 16 bands are as good a
+match for the next one, and different stories almost never share a band."""
+
+
 def story_candidates(
-    session: Session, *, bands: Iterable[str], since: datetime, exclude: int
+    session: Session, *, bands: Iterable[str], since: datetime, exclude: int, per_band: int = CANDIDATES_PER_BAND
 ) -> list[tuple[int, bytes]]:
-    """(story id, fingerprint) of recent articles sharing a fingerprint band: possible copies of one story."""
-    query = (
-        select(StoredArticle.story_id, StoredArticle.fingerprint)
-        .join(StoryBand, col(StoryBand.article_id) == col(StoredArticle.id))
+    """(story id, fingerprint) of recent articles sharing a fingerprint band: possible copies of one story.
+
+    At most `per_band` articles per band, the most recent ones (each band read backwards on its unique
+    index), so the cost of one lookup does not grow with the number of copies stored.
+    """
+    keys = list(dict.fromkeys(bands))
+    if not keys:
+        return []
+    params = {f"band_{i}": band for i, band in enumerate(keys)} | {"since": since, "exclude": exclude}
+    rows = session.exec(_candidates_query(len(keys), per_band), params=params)
+    return [(story, fp) for story, fp in rows if story is not None and fp is not None]
+
+
+@lru_cache(maxsize=64)
+def _candidates_query(count: int, per_band: int) -> Select[int | None, bytes | None]:
+    """The lookup for `count` bands, built once: bands, window and article are bound parameters."""
+    recent = [
+        select(StoryBand.article_id)
         .where(
-            col(StoryBand.band).in_(list(bands)), col(StoryBand.created_at) >= since, col(StoredArticle.id) != exclude
+            col(StoryBand.band) == bindparam(f"band_{i}"),
+            col(StoryBand.created_at) >= bindparam("since"),
+            col(StoryBand.article_id) != bindparam("exclude"),
         )
-        .distinct()
+        .order_by(col(StoryBand.article_id).desc())
+        .limit(per_band)
+        .subquery()
+        for i in range(count)
+    ]
+    ids = union_all(*(select(band.c.article_id) for band in recent))
+    return (
+        select(col(StoredArticle.story_id), col(StoredArticle.fingerprint))
+        .where(col(StoredArticle.id).in_(ids))
+        .order_by(col(StoredArticle.id))
     )
-    return [(story, fp) for story, fp in session.exec(query) if story is not None and fp is not None]
 
 
 def lock_story_bands(session: Session, bands: Iterable[str]) -> None:
@@ -69,10 +102,14 @@ def lock_story_bands(session: Session, bands: Iterable[str]) -> None:
 
 
 def add_story_bands(session: Session, article_id: int, bands: Iterable[str]) -> None:
-    """Index an article's fingerprint bands, for later copies of its story to find it."""
+    """Index a new article's fingerprint bands, for later copies of its story to find it.
+
+    One statement for all of them; the article was inserted in this transaction, so none can exist yet.
+    """
     now = utcnow()
-    for band in bands:
-        insert_ignore(session, StoryBand, {"band": band, "article_id": article_id, "created_at": now})
+    rows = [{"band": band, "article_id": article_id, "created_at": now} for band in dict.fromkeys(bands)]
+    if rows:
+        session.execute(insert(StoryBand), rows)
 
 
 def known_url_keys(session: Session, url_keys: Iterable[str]) -> set[str]:

@@ -2,7 +2,9 @@
 
 SQLite is the embedded default: WAL so readers do not block the writer, a busy timeout so writers wait
 instead of failing, and `BEGIN IMMEDIATE` so a transaction takes the write lock up front (a deferred read
-upgraded to a write fails at once with SQLITE_BUSY). PostgreSQL gets `pool_pre_ping` for long-lived workers.
+upgraded to a write fails at once with SQLITE_BUSY). PostgreSQL gets `pool_pre_ping` for long-lived workers,
+and a connect timeout (libpq otherwise waits as long as the network does for a host that never answers).
+`check_database` opens a database once at start, so that a URL newswatch cannot use is one clear error.
 """
 
 from __future__ import annotations
@@ -13,17 +15,21 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlmodel import Session, SQLModel
+
+from newswatch.storage.errors import ConfigError, StorageError
 
 LOGGER = logging.getLogger(__name__)
 
 _ENGINES: dict[tuple[int, str], Engine] = {}
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for another before failing
+POSTGRES_CONNECT_TIMEOUT = 10  # seconds, unless the URL sets `connect_timeout`
+SUPPORTED_URLS = "sqlite:///PATH or postgresql://USER@HOST/DB"
 
 
 def get_engine(url: str) -> Engine:
@@ -58,7 +64,67 @@ def _create_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    timeout = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": POSTGRES_CONNECT_TIMEOUT}
+    return create_engine(url, pool_pre_ping=True, connect_args=timeout)
+
+
+def check_database(url: str, *, setting: str) -> None:
+    """Open the database at `url` once, so that a URL newswatch cannot use stops a command in one line.
+
+    `setting` names where the URL came from, for the message. Another kind of database, an unknown or
+    missing driver, or an in-memory SQLite database (what a command stores would be lost when it ends) is
+    a `ConfigError`; a database that cannot be reached, opened or written is a `StorageError`. Messages
+    never carry the password.
+    """
+    try:
+        parsed, shown = make_url(normalise_url(url)), make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"database: {setting}: not a database URL (expected {SUPPORTED_URLS})") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"database: {setting}: unsupported database {parsed.get_backend_name()!r} in {shown} "
+            f"(expected {SUPPORTED_URLS})"
+        )
+    if parsed.get_backend_name() == "sqlite":
+        shown = _check_sqlite_file(parsed, setting)
+    try:
+        engine = get_engine(url)
+    except NoSuchModuleError:
+        raise ConfigError(
+            f"database: {setting}: unknown driver {parsed.drivername!r} in {shown} (expected {SUPPORTED_URLS})"
+        ) from None
+    except ImportError as exc:
+        raise ConfigError(f"database: {setting}: the driver of {parsed.drivername} is not installed ({exc})") from None
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+        raise StorageError(f"database: {setting}: cannot open {shown}: {reason}") from None
+
+
+def _check_sqlite_file(url: URL, setting: str) -> str:
+    """The SQLite file's path, checked for what SQLite would only report as "unable to open database file"."""
+    database = url.database or ""
+    if database in ("", ":memory:") or url.query.get("mode") == "memory":
+        raise ConfigError(
+            f"database: {setting}: sqlite:///{database} is an in-memory database: everything stored would be lost "
+            "when the command ends (use a file, e.g. sqlite:///newswatch.db)"
+        )
+    if database.startswith("file:"):
+        return database  # a URI: SQLite reads its options itself
+    path = Path(database)
+    folder = path.parent
+    if not folder.is_dir():
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise StorageError(f"database: {setting}: {folder} {problem} (for the SQLite file {path})")
+    if path.is_dir():
+        raise StorageError(f"database: {setting}: {path} is a folder, not a SQLite file")
+    # SQLite writes the file and, beside it, its write-ahead log: both need the folder writable.
+    for needed in (folder, path) if path.exists() else (folder,):
+        if not os.access(needed, os.W_OK):
+            raise StorageError(f"database: {setting}: cannot write to {needed} (for the SQLite file {path})")
+    return str(path)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -112,8 +178,10 @@ def insert_ignore(session: Session, model: type[SQLModel], values: Mapping[str, 
     The database decides, not a check-then-insert, so two workers inserting the same row at once end
     with one row and exactly one of them told "new".
     """
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     table = model.__table__  # type: ignore[attr-defined]
     statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
     return session.execute(statement).scalar_one_or_none()

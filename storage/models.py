@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Index,
     LargeBinary,
     MetaData,
     Text,
@@ -85,9 +86,14 @@ class Feed(SQLModel, table=True):
 
 
 class StoredArticle(SQLModel, table=True):
-    """An article stored once, keyed by canonical URL and by content hash."""
+    """An article stored once, keyed by canonical URL and by content hash.
+
+    Its full-text index lives outside the models, made and kept by the database (see storage.search).
+    """
 
     __tablename__ = "articles"
+    # A source filter naming a site finds the site's domains here, without reading the rows.
+    __table_args__ = (Index("ix_articles_site_name_domain", "site_name", "domain"),)
 
     id: int | None = Field(default=None, primary_key=True)
     url_key: str | None = Field(default=None, sa_column=Column(Text, unique=True))
@@ -102,7 +108,7 @@ class StoredArticle(SQLModel, table=True):
     site_name: str | None = None
     language: str | None = None
     domain: str | None = Field(default=None, index=True)
-    feed_id: int | None = Field(default=None, foreign_key="feeds.id", ondelete="SET NULL")
+    feed_id: int | None = Field(default=None, foreign_key="feeds.id", ondelete="SET NULL", index=True)
     fingerprint: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     """Near-duplicate signature of the text, to group syndicated copies into one story."""
     story_id: int | None = Field(default=None, index=True)
@@ -129,11 +135,21 @@ class Hit(SQLModel, table=True):
     """One rule matching one article, with its evidence; at most one per (article, rule)."""
 
     __tablename__ = "hits"
-    __table_args__ = (UniqueConstraint("article_id", "rule", name="uq_hits_article_rule"),)
+    __table_args__ = (
+        UniqueConstraint("article_id", "rule", name="uq_hits_article_rule"),
+        # Newest first, page by page (storage.hit_queries): one index per filter that leads a query.
+        Index("ix_hits_article_date_id", "article_date", "id"),
+        Index("ix_hits_rule_article_date_id", "rule", "article_date", "id"),
+        Index("ix_hits_severity_article_date_id", "severity", "article_date", "id"),
+        Index("ix_hits_domain_article_date_id", "domain", "article_date", "id"),
+        Index("ix_hits_feed_id_article_date_id", "feed_id", "article_date", "id"),
+        # A search's few articles: their hits' dates read from the index alone, to sort them.
+        Index("ix_hits_article_id_article_date_id", "article_id", "article_date", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    article_id: int = Field(foreign_key="articles.id", ondelete="CASCADE", index=True)
-    rule: str = Field(index=True)
+    article_id: int = Field(foreign_key="articles.id", ondelete="CASCADE")
+    rule: str
     severity: str = "info"
     rules_version: str
     score: float = 0.0
@@ -141,6 +157,13 @@ class Hit(SQLModel, table=True):
     evidence: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     """`RuleHit.to_dict()`: matches with offsets and clauses, marked snippets, score."""
     created_at: datetime | None = _when(index=True)
+    article_date: datetime | None = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=True))
+    """The article's publish date, else when the article was stored: what hit queries filter and sort on
+    (set by `store_hit` from the article; never empty, nullable only for SQLite, see migration 0004)."""
+    domain: str | None = None
+    """The article's domain, copied with the date, so that a source filter reads one index of hits."""
+    feed_id: int | None = Field(default=None, foreign_key="feeds.id", ondelete="SET NULL")
+    """The article's feed, copied likewise."""
 
 
 class Alert(SQLModel, table=True):

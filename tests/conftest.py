@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import redis
 from aiosmtpd.controller import Controller
+from pytest_httpserver import HTTPServer
 from sqlalchemy import create_engine, text
 
 from newswatch.storage.db import dispose_engines, normalise_url, session_scope
@@ -33,6 +34,8 @@ SEED = ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt"
 SEED_RULES = ROOT / "seeds" / "rules.yaml"
 POSTGRES_URL = os.environ.get("NEWSWATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("NEWSWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+LOOPBACK_HOSTS = "127.0.0.1,localhost,::1"
+"""The tests serve feeds, pages and webhooks on loopback, which newswatch refuses unless listed."""
 
 
 _ENV_KEYS = [key for key in os.environ if key.startswith("NEWSWATCH_") and not key.startswith("NEWSWATCH_TEST_")]
@@ -40,9 +43,11 @@ _ENV_KEYS = [key for key in os.environ if key.startswith("NEWSWATCH_") and not k
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Each test starts from defaults: no user NEWSWATCH_* settings, the seed rules, a private cwd."""
+    """Each test starts from defaults: no user NEWSWATCH_* settings, the seed rules, a private cwd, and the
+    loopback hosts allowed for outbound HTTP."""
     for key in _ENV_KEYS:
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("NEWSWATCH_ALLOW_HOSTS", LOOPBACK_HOSTS)
     monkeypatch.setenv("NEWSWATCH_RULES", str(SEED_RULES))
     monkeypatch.setenv("NEWSWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")
     monkeypatch.setenv("NEWSWATCH_RETRY_BASE", "0.05")  # retries of failing feeds and pages, quickly
@@ -149,6 +154,7 @@ def worker_stack(
         "NEWSWATCH_DATABASE_URL": database_url,
         "NEWSWATCH_BROKER_URL": redis_url,
         "NEWSWATCH_RULES": str(SEED_RULES),
+        "NEWSWATCH_ALLOW_HOSTS": LOOPBACK_HOSTS,
         **(env or {}),
     }
     command = [
@@ -262,6 +268,19 @@ def smtp_server() -> Iterator[tuple[str, Mailbox]]:
         yield f"smtp://127.0.0.1:{controller.port}", mailbox
     finally:
         controller.stop()
+
+
+@contextmanager
+def loopback_server(**options: Any) -> Iterator[HTTPServer]:
+    """A pytest-httpserver server of its own on 127.0.0.1 (the `httpserver` fixture is one per session);
+    `options` as HTTPServer takes them (`threaded`, `ssl_context`)."""
+    server = HTTPServer(host="127.0.0.1", **options)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        server.stop()
 
 
 @pytest.fixture

@@ -12,10 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import ValidationError, field_validator
+from pydantic import PositiveInt, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from newswatch.storage.errors import ConfigError
+from newswatch.worker.ingest.addresses import AllowList
 
 CommaList = Annotated[list[str], NoDecode]
 """A list written in the environment as `a,b,c`."""
@@ -40,8 +41,15 @@ class Settings(BaseSettings):
     """Whole-request deadline in seconds: httpx's read timeout is per chunk only."""
     max_feed_bytes: int = 10_000_000
     max_page_bytes: int = 5_000_000
+    allow_hosts: CommaList | None = None
+    """Hosts outbound HTTP may reach though their address is not public (loopback, a private network):
+    names or IPs, optionally `host:port`, comma separated. Every other address must be public."""
     default_interval: int = 900
     """Seconds between two polls of a feed added without `--interval`."""
+    poll_concurrency: PositiveInt = 8
+    """Feeds the embedded runner polls at once (a dead feed then costs a round one timeout, not one each)."""
+    poll_per_host: PositiveInt = 2
+    """Of those, at most this many to one host: politeness to sites with many feeds."""
     fetch_pages: bool = True
     """Fetch each entry's page; off, the feed entry's own title and summary are the article."""
     retry_attempts: int = 3
@@ -68,11 +76,22 @@ class Settings(BaseSettings):
     visibility_timeout: int = 300
     """Seconds before Redis hands an unacknowledged task (its worker died) to another worker."""
 
-    @field_validator("default_channels", mode="before")
+    # HTTP API and web page (`newswatch api`).
+    api_tokens: SecretStr | None = None
+    """Bearer tokens the API accepts, comma separated (checked by `worker.api.access`); without any, the API
+    serves loopback only."""
+
+    @field_validator("default_channels", "allow_hosts", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()] or None
+        return value
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str] | None) -> list[str] | None:
+        AllowList.parse(value or ())  # a ValueError naming the entry that is no host
         return value
 
     @field_validator("rules", "channels_file")
@@ -126,5 +145,7 @@ def effective_settings(settings: Settings) -> dict[str, object]:
         value = getattr(settings, name)
         if name in ("database_url", "broker_url") and isinstance(value, str):
             value = masked_url(value)
+        if isinstance(value, SecretStr):
+            value = SECRET_MASK
         shown[f"NEWSWATCH_{name.upper()}"] = str(value) if isinstance(value, Path) else value
     return shown

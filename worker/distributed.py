@@ -43,7 +43,8 @@ def run_round_on_workers(runtime: Runtime, *, timeout: float) -> RoundReport:
         if outcome.get("error"):
             report.errors.append(outcome["error"])
             continue
-        report.polled.append(PollSummary(url, outcome["outcome"], outcome["new_entries"], outcome.get("warning")))
+        found, warning = outcome.get("discovered"), outcome.get("warning")
+        report.polled.append(PollSummary(url, outcome["outcome"], outcome["new_entries"], warning, found))
         if outcome.get("warning"):
             report.warnings.append(f"feed: malformed but readable ({outcome['warning']}): {url}")
         entries += [(f"an entry of {url}", AsyncResult(task_id, app=app)) for task_id in outcome["entries"]]

@@ -3,7 +3,8 @@
 It calls exactly the functions the Celery tasks call (worker.pipeline), in a loop, with the same retries:
 a feed or page that times out or answers 5xx is tried again after the same backoff the tasks use, and a
 page still failing on its last try gives way to the feed entry's own text. An error in one feed, page or
-file is reported and the run goes on with the rest.
+file is reported and the run goes on with the rest. Feeds are polled several at once (worker.polling);
+their entries are ingested here, one after another, as each poll ends.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from newswatch.storage.backoff import backoff_seconds
@@ -25,6 +26,7 @@ from newswatch.worker.alerting import deliver_due
 from newswatch.worker.config import Settings
 from newswatch.worker.errors import FetchError
 from newswatch.worker.ingest.inputs import article_for_input, expand_inputs
+from newswatch.worker.polling import host_of, poll_at_once
 from newswatch.worker.report import PollSummary, RoundReport
 from newswatch.worker.runtime import Runtime
 
@@ -59,20 +61,29 @@ def with_retries(step: Callable[[bool], T], *, settings: Settings, sleep: Callab
 
 
 def scan(runtime: Runtime, inputs: Iterable[str]) -> Iterator[Scanned]:
-    """Ingest files, folders and URLs now, one result per document; alerts are queued in the outbox."""
+    """Ingest files, folders and URLs now, one result per document; alerts are queued in the outbox.
+
+    An input that cannot be read (a path that does not exist) is one error result, and the inputs after it
+    are scanned all the same."""
     rules = runtime.rules()
-    for item in expand_inputs(inputs):
+    for given in inputs:
         try:
-            article = article_for_input(item, settings=runtime.settings, client=runtime.client)
-            yield Scanned(
-                item,
-                pipeline.ingest(
-                    article, rules=rules, settings=runtime.settings, default_channels=runtime.default_channels
-                ),
-            )
+            items = list(expand_inputs([given]))
         except (NewswatchError, OSError) as exc:
-            LOGGER.debug("scan failed on %s", item, exc_info=True)
-            yield Scanned(item, error=str(exc))
+            yield Scanned(given, error=str(exc))
+            continue
+        for item in items:
+            try:
+                article = article_for_input(item, settings=runtime.settings, client=runtime.client)
+                yield Scanned(
+                    item,
+                    pipeline.ingest(
+                        article, rules=rules, settings=runtime.settings, default_channels=runtime.default_channels
+                    ),
+                )
+            except (NewswatchError, OSError) as exc:
+                LOGGER.debug("scan failed on %s", item, exc_info=True)
+                yield Scanned(item, error=str(exc))
 
 
 def run_round(runtime: Runtime, *, every_feed: bool = False) -> RoundReport:
@@ -83,23 +94,39 @@ def run_round(runtime: Runtime, *, every_feed: bool = False) -> RoundReport:
         _ingest_one(runtime, entry_id, report)
     with session_scope(runtime.settings.database_url) as session:
         feeds = [f for f in list_feeds(session) if f.enabled] if every_feed else due_feeds(session)
-    for feed in feeds:
-        _poll_one(runtime, feed, report)
+    settings = runtime.settings
+    polls = poll_at_once(
+        feeds,
+        lambda feed: _poll(runtime, feed),
+        host=lambda feed: host_of(feed.url),
+        limit=settings.poll_concurrency,
+        per_host=settings.poll_per_host,
+    )
+    for _, polled in polls:
+        _ingest_polled(runtime, polled, report)
     report.deliveries += deliver_due(runtime)
     return report
 
 
-def _poll_one(runtime: Runtime, feed: Feed, report: RoundReport) -> None:
+def _poll(runtime: Runtime, feed: Feed) -> pipeline.Polled | NewswatchError:
+    """One feed's poll, with retries (in a polling thread): what it found, or the error that stopped it."""
     assert feed.id is not None
     feed_id, settings = feed.id, runtime.settings
     try:
-        polled = with_retries(
+        return with_retries(
             lambda _: pipeline.poll_feed(feed_id, settings=settings, client=runtime.client), settings=settings
         )
     except NewswatchError as exc:
-        report.errors.append(str(exc))
+        return exc
+
+
+def _ingest_polled(runtime: Runtime, polled: pipeline.Polled | NewswatchError, report: RoundReport) -> None:
+    if isinstance(polled, NewswatchError):
+        report.errors.append(str(polled))
         return
-    report.polled.append(PollSummary(polled.url, polled.outcome, len(polled.entry_ids), polled.warning))
+    report.polled.append(
+        PollSummary(polled.url, polled.outcome, len(polled.entry_ids), polled.warning, polled.discovered)
+    )
     if polled.warning:
         report.warnings.append(f"feed: malformed but readable ({polled.warning}): {polled.url}")
     for entry_id in polled.entry_ids:
@@ -142,17 +169,23 @@ def _ingest_one(runtime: Runtime, entry_id: int, report: RoundReport) -> None:
         report.warnings.append(ingested.problem)
 
 
-def run_forever(runtime: Runtime, *, on_round: Callable[[RoundReport], None], max_sleep: float = 30.0) -> None:
-    """Poll on schedule until interrupted: each feed on its own interval, alerts as they fall due."""
+def run_forever(
+    runtime: Runtime, *, on_round: Callable[[RoundReport, datetime | None], None], max_sleep: float = 30.0
+) -> None:
+    """Poll on schedule until interrupted: each feed on its own interval, alerts as they fall due.
+
+    After each round `on_round` gets its report and when the next feed is due (None: no feed to poll).
+    """
     while True:
-        on_round(run_round(runtime))
-        time.sleep(_seconds_to_next_poll(runtime, max_sleep))
+        report = run_round(runtime)
+        upcoming = next_poll_at(runtime)
+        on_round(report, upcoming)
+        wait = max_sleep if upcoming is None else (upcoming - utcnow()) / timedelta(seconds=1)
+        time.sleep(max(1.0, min(max_sleep, wait)))
 
 
-def _seconds_to_next_poll(runtime: Runtime, max_sleep: float) -> float:
+def next_poll_at(runtime: Runtime) -> datetime | None:
+    """When the next enabled feed is due (None when there is none)."""
     with session_scope(runtime.settings.database_url) as session:
-        upcoming = [f.next_poll_at for f in list_feeds(session) if f.enabled and f.next_poll_at is not None]
-    if not upcoming:
-        return max_sleep
-    wait = min(upcoming) - utcnow()
-    return max(1.0, min(max_sleep, wait / timedelta(seconds=1)))
+        upcoming = [f.next_poll_at or utcnow() for f in list_feeds(session) if f.enabled]
+    return min(upcoming, default=None)

@@ -1,15 +1,18 @@
 """The errors of ingest and rules, under the root every layer shares (tree in `storage.errors`).
 
     NewswatchError     (storage/errors.py)
-     +-- FetchError        a URL could not be fetched (timeout, status, size cap, binary body)
+     +-- FetchError        a URL could not be fetched (timeout, status, size cap, refused address, binary body)
      +-- FeedError         a feed or feed list could not be read at all
      +-- ExtractionError   a page or file held no article text
      +-- RuleError         a watch-rules file has a mistake (file:line:column)
+          +-- RulesFileError   every mistake of a rules file, one a line
 
 Messages are lowercase, start with the component, and carry the identifying value (URL, file, line).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from newswatch.storage.errors import NewswatchError
 
@@ -57,3 +60,16 @@ class RuleError(NewswatchError):
             if self.column is not None:
                 parts.append(str(self.column))
         return ":".join(parts)
+
+
+class RulesFileError(RuleError):
+    """Every mistake of a rules file, in file order: located at the first, printed one a line, so that one
+    run of `newswatch rules check` (or a refused reload) shows all there is to fix."""
+
+    def __init__(self, mistakes: Sequence[RuleError]) -> None:
+        first = mistakes[0]
+        super().__init__(first.reason, file=first.file, line=first.line, column=first.column)
+        self.mistakes = tuple(mistakes)
+
+    def __str__(self) -> str:
+        return "\n".join(str(mistake) for mistake in self.mistakes)

@@ -12,11 +12,13 @@ One module on purpose (over 300 lines): it is the one place to follow an article
 from __future__ import annotations
 
 import dataclasses
+import enum
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -37,10 +39,11 @@ from newswatch.storage.models import Entry, Feed, Hit, StoredArticle, utcnow
 from newswatch.worker.article import Article
 from newswatch.worker.config import Settings
 from newswatch.worker.errors import ExtractionError, FeedError, FetchError
+from newswatch.worker.ingest.discovery import fetch_feed
 from newswatch.worker.ingest.extract import article_from_entry, extract_page
 from newswatch.worker.ingest.feeds import FeedEntry, parse_feed
 from newswatch.worker.ingest.fetch import fetch
-from newswatch.worker.ingest.identity import canonical_url, content_hash
+from newswatch.worker.ingest.identity import ItemKeys, canonical_url, content_hash, feed_items
 from newswatch.worker.ingest.stories import band_keys, find_story, story_fingerprint
 from newswatch.worker.report import ArticleSummary
 from newswatch.worker.rules import RuleHit, RuleSet
@@ -88,6 +91,16 @@ class Polled:
     entry_ids: list[int]
     warning: str | None = None
     """What feedparser disliked in a feed it could still read."""
+    discovered: str | None = None
+    """The feed read instead, when the URL is an HTML page that names its feed."""
+
+
+class _Key(enum.Enum):
+    OWN_URL = "own-url"
+
+
+OWN_URL = _Key.OWN_URL
+"""`ingest`'s default key: the canonical form of the article's own URL."""
 
 
 def url_key(url: str | None) -> str | None:
@@ -102,7 +115,7 @@ def ingest(
     settings: Settings,
     default_channels: Sequence[str],
     feed_id: int | None = None,
-    key: str | None = None,
+    key: str | None | _Key = OWN_URL,
     problem: str | None = None,
     entry_id: int | None = None,
 ) -> Ingested:
@@ -110,8 +123,9 @@ def ingest(
 
     A new article joins the story of an earlier near-copy (syndicated on another site), so its alerts are
     keyed by that story and a rule alerts once per story and channel, not once per copy. `key` is the URL
-    key to store it under when that is not its own URL's (a feed entry's link that redirected); the entry
-    row it came from, if any, is marked done in the same transaction.
+    key to store it under when that is not its own URL's (a feed entry's link that redirected, a post on a
+    shared page; None where the text alone tells it apart); the entry row it came from, if any, is marked
+    done in the same transaction.
     """
     hits = rules.match(article)
     fingerprint = story_fingerprint(article.text or article.title)
@@ -119,7 +133,13 @@ def ingest(
     alert_ids: list[int] = []
     with session_scope(settings.database_url) as session:
         row, new = store_article(
-            session, _article_row(article, key=key or url_key(article.url), feed_id=feed_id, fingerprint=fingerprint)
+            session,
+            _article_row(
+                article,
+                key=url_key(article.url) if key is OWN_URL else key,
+                feed_id=feed_id,
+                fingerprint=fingerprint,
+            ),
         )
         assert row.id is not None
         if new:
@@ -206,7 +226,7 @@ def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Poll
             raise FeedError(f"feed: no feed with id {feed_id}", source=str(feed_id))
         url, etag, last_modified, body_hash = feed.url, feed.etag, feed.last_modified, feed.body_hash
     try:
-        result = fetch(
+        fetched = fetch_feed(
             client,
             url,
             max_bytes=settings.max_feed_bytes,
@@ -214,6 +234,7 @@ def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Poll
             etag=etag,
             last_modified=last_modified,
         )
+        result, discovered = fetched.result, fetched.discovered
         if result.not_modified:
             _record(settings, feed_id, status=304, error=None)
             return Polled(feed_id, url, "not-modified", [])
@@ -224,34 +245,32 @@ def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Poll
                 feed_id,
                 status=result.status,
                 error=None,
-                etag=result.etag,
-                last_modified=result.last_modified,
+                **_validators(result.etag, result.last_modified, discovered),
             )
-            return Polled(feed_id, url, "unchanged", [])
+            return Polled(feed_id, url, "unchanged", [], discovered=discovered)
         parsed = parse_feed(result.body, url=result.final_url, content_type=result.content_type)
     except (FetchError, FeedError) as exc:
         _record(settings, feed_id, status=None, error=str(exc))
         raise
     if parsed.error:
         LOGGER.warning("feed: malformed but readable (%s): %s", parsed.error, url)
-    entries = _unique_entries(parsed.entries)
+    items = feed_items(parsed.entries)
     due = utcnow() + timedelta(seconds=settings.entry_retry_after)
     with session_scope(settings.database_url) as session:
         # The new entries are committed with the feed's new validators: a 304 can never hide work.
-        stored = known_url_keys(session, entries)
-        fresh = [(key, entry.to_json()) for key, entry in entries.items() if key not in stored]
+        stored = known_url_keys(session, [keys.article for keys, _ in items if keys.article])
+        fresh = [(keys.entry, _entry_data(keys, entry)) for keys, entry in items if keys.article not in stored]
         entry_ids = add_entries(session, feed_id, fresh, due=due)
         record_poll(
             session,
             feed_id,
             status=result.status,
             error=parsed.error,
-            etag=result.etag,
-            last_modified=result.last_modified,
+            **_validators(result.etag, result.last_modified, discovered),
             body_hash=digest,
             title=parsed.title,
         )
-    return Polled(feed_id, url, "fetched", entry_ids, parsed.error)
+    return Polled(feed_id, url, "fetched", entry_ids, parsed.error, discovered)
 
 
 def _record(settings: Settings, feed_id: int, **outcome: object) -> None:
@@ -259,12 +278,24 @@ def _record(settings: Settings, feed_id: int, **outcome: object) -> None:
         record_poll(session, feed_id, **outcome)  # type: ignore[arg-type]
 
 
-def _unique_entries(entries: Iterable[FeedEntry]) -> dict[str, FeedEntry]:
-    """The feed's entries by identity: canonical URL, else the feed's id for the entry, else its title."""
-    unique: dict[str, FeedEntry] = {}
-    for entry in entries:
-        unique.setdefault(url_key(entry.url) or f"id:{entry.entry_id or entry.title}", entry)
-    return unique
+def _validators(etag: str | None, last_modified: str | None, discovered: str | None) -> dict[str, str | None]:
+    """The validators to keep for the feed's URL: none from a feed found on a page (they are the feed's)."""
+    return {"etag": None, "last_modified": None} if discovered else {"etag": etag, "last_modified": last_modified}
+
+
+def _entry_data(keys: ItemKeys, entry: FeedEntry) -> dict[str, Any]:
+    """An entry row's data: the entry, and who it is (decided beside the feed's other items)."""
+    return {**entry.to_json(), "identity": keys.to_json()}
+
+
+def _entry_from_data(data: dict[str, Any]) -> tuple[FeedEntry, ItemKeys]:
+    """The inverse of `_entry_data`; rows written before items had keys are keyed by their link."""
+    fields = dict(data)
+    identity = fields.pop("identity", None)
+    entry = FeedEntry.from_json(fields)
+    if identity is None:
+        return entry, ItemKeys(entry=url_key(entry.url) or entry.title, article=url_key(entry.url), own_page=True)
+    return entry, ItemKeys.from_json(identity)
 
 
 def ingest_entry(
@@ -287,9 +318,14 @@ def ingest_entry(
         if row is None or row.status == "done":
             return None
         feed = session.get(Feed, row.feed_id)
-        feed_id, feed_url, entry = row.feed_id, feed.url if feed else "", FeedEntry.from_json(row.data)
+        feed_id, feed_url, (entry, keys) = row.feed_id, feed.url if feed else "", _entry_from_data(row.data)
     article, problem = article_for_entry(
-        entry, feed_url=feed_url, settings=settings, client=client, retry_transient=not final_attempt
+        entry,
+        feed_url=feed_url,
+        settings=settings,
+        client=client,
+        retry_transient=not final_attempt,
+        own_page=keys.own_page,
     )
     return ingest(
         article,
@@ -297,7 +333,7 @@ def ingest_entry(
         settings=settings,
         default_channels=default_channels,
         feed_id=feed_id,
-        key=url_key(entry.url),
+        key=keys.article,
         problem=problem,
         entry_id=entry_id,
     )
@@ -328,13 +364,14 @@ def article_for_entry(
     settings: Settings,
     client: httpx.Client,
     retry_transient: bool = False,
+    own_page: bool = True,
 ) -> tuple[Article, str | None]:
     """The entry's page, extracted; where it cannot be fetched or read, the entry's own title and summary.
 
     Returns the article and, when the fallback was used, why. With `retry_transient`, a timeout or 5xx is
-    raised instead.
+    raised instead. An entry whose page is shared with other items (`own_page` False) is its own text.
     """
-    if not (entry.url and settings.fetch_pages):
+    if not (own_page and entry.url and settings.fetch_pages):
         return article_from_entry(entry, feed_url=feed_url), None
     try:
         page = fetch(client, entry.url, max_bytes=settings.max_page_bytes, deadline=settings.fetch_deadline)

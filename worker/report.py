@@ -21,6 +21,8 @@ class PollSummary:
     """`fetched`, `not-modified` (304) or `unchanged` (same body as last time)."""
     new_entries: int
     warning: str | None = None
+    discovered: str | None = None
+    """The feed read instead, when the URL is an HTML page naming it."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,10 @@ class RoundReport:
     errors: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
     """Work still running when the round stopped waiting (workers only)."""
+
+    def is_idle(self) -> bool:
+        """Whether the round found nothing to do: no feed due, no entry, alert, warning or error."""
+        return not (self.polled or self.articles or self.deliveries or self.warnings or self.errors or self.pending)
 
     def totals(self) -> str:
         """One line: feeds, articles, hits, alerts, errors."""

@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from newswatch.storage.errors import ConfigError
-from newswatch.worker.config import Settings, get_settings
+from newswatch.worker.config import Settings, get_settings, masked_url
 from newswatch.worker.errors import RuleError
 
 if TYPE_CHECKING:
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from newswatch.worker.rules import RuleCache, RuleSet
 
 LOGGER = logging.getLogger(__name__)
+
+BROKER_CHECK_TIMEOUT = 3.0
+"""Seconds a command waits for the broker at start before it gives up."""
 
 
 @dataclass
@@ -64,7 +67,7 @@ class Runtime:
     def rule_cache(self) -> RuleCache:
         from newswatch.worker.rules import RuleCache
 
-        return RuleCache(self.settings.rules)
+        return RuleCache(self.settings.rules, channels=tuple(self.channels))  # `alert:` must name a real channel
 
     @cached_property
     def channels(self) -> dict[str, Channel]:
@@ -72,7 +75,7 @@ class Runtime:
         from newswatch.alerts.channels import build_channels
 
         return build_channels(
-            default_channels=self.settings.default_channels, channels_file=self.settings.channels_file
+            http=self.client, default_channels=self.settings.default_channels, channels_file=self.settings.channels_file
         )
 
     @cached_property
@@ -94,10 +97,39 @@ class Runtime:
             return current
 
     def migrate(self) -> None:
-        """Bring the database schema up to date (idempotent, one process at a time)."""
+        """Open the database and bring its schema up to date (idempotent, one process at a time); a database
+        newswatch cannot use is one error naming NEWSWATCH_DATABASE_URL, before anything is stored."""
+        from newswatch.storage.db import check_database
         from newswatch.storage.schema import upgrade
 
+        check_database(self.settings.database_url, setting="NEWSWATCH_DATABASE_URL")
         upgrade(self.settings.database_url)
+
+    def check_broker(self) -> None:
+        """With a broker set, reach it once within seconds: a wrong URL or a broker that is down stops the
+        command in one line before it does anything, rather than after Celery's retries and a traceback."""
+        if not self.settings.broker_url:
+            return
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        shown = masked_url(self.settings.broker_url)
+        try:
+            client = redis.Redis.from_url(
+                redis_py_url(self.settings.broker_url),
+                socket_connect_timeout=BROKER_CHECK_TIMEOUT,
+                socket_timeout=BROKER_CHECK_TIMEOUT,
+                retry=Retry(NoBackoff(), 0),
+            )
+        except ValueError as exc:
+            raise ConfigError(f"config: NEWSWATCH_BROKER_URL: not a Redis URL: {shown} ({exc})") from None
+        try:
+            client.ping()
+        except (redis.RedisError, OSError) as exc:
+            raise ConfigError(f"config: NEWSWATCH_BROKER_URL: cannot reach the broker at {shown}: {exc}") from None
+        finally:
+            client.close()
 
 
 def redis_py_url(broker_url: str) -> str:

@@ -82,6 +82,7 @@ def poll_feed(self: Task, feed_id: int) -> dict[str, Any]:
         "outcome": polled.outcome,
         "new_entries": len(polled.entry_ids),
         "warning": polled.warning,
+        "discovered": polled.discovered,
         "entries": entries,
     }
 

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from newswatch.storage.models import metadata
+from newswatch.storage.search import in_models
 
 config = context.config
 
@@ -29,6 +30,7 @@ def _run(connection: object) -> None:
         target_metadata=metadata,
         render_as_batch=True,  # SQLite alters tables by rebuilding them
         compare_type=True,
+        include_name=in_models,  # the full-text index is the database's, not the models' (storage.search)
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,10 +1,34 @@
-"""Alert fixtures: sample messages (the SMTP server is in tests/conftest.py)."""
+"""Alert fixtures: sample messages and the HTTP client channels are built with (the SMTP server is in
+tests/conftest.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import httpx
+import pytest
+
 from newswatch.alerts.message import AlertMessage, Excerpt, SourceRef
+from newswatch.worker.config import load_settings
+from newswatch.worker.ingest.fetch import http_client
+from newswatch.worker.runtime import Runtime
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    """The worker's guarded client, as the runtime hands it to channels (the tests' loopback hosts allowed)."""
+    with http_client(load_settings()) as client:
+        yield client
+
+
+def send_as_configured(channel: str, messages: list[AlertMessage]) -> None:
+    """Send through `channel` as every runner builds it from the environment (with the runtime's client)."""
+    runtime = Runtime(load_settings())
+    try:
+        runtime.channels[channel].send(messages)
+    finally:
+        runtime.client.close()
 
 
 def sample(

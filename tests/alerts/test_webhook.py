@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -15,10 +16,10 @@ from newswatch.alerts.errors import AlertError
 from newswatch.alerts.webhook import WebhookChannel, WebhookSettings
 from newswatch.storage.errors import ConfigError
 
-from .conftest import sample
+from .conftest import sample, send_as_configured
 
 
-def test_the_receiver_can_verify_the_signature_and_dedupe_by_key(httpserver: HTTPServer) -> None:
+def test_the_receiver_can_verify_the_signature_and_dedupe_by_key(httpserver: HTTPServer, http: httpx.Client) -> None:
     seen: list[tuple[bytes, dict[str, str]]] = []
 
     def handler(request: Request) -> Response:
@@ -26,7 +27,7 @@ def test_the_receiver_can_verify_the_signature_and_dedupe_by_key(httpserver: HTT
         return Response(status=204)
 
     httpserver.expect_request("/hook", method="POST").respond_with_handler(handler)
-    WebhookChannel("webhook", WebhookSettings(url=httpserver.url_for("/hook"), secret="s3cret")).send([sample()])
+    WebhookChannel("webhook", WebhookSettings(url=httpserver.url_for("/hook"), secret="s3cret"), http).send([sample()])
     ((body, headers),) = seen
     expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     assert headers["X-Newswatch-Signature"] == expected
@@ -39,11 +40,23 @@ def test_the_receiver_can_verify_the_signature_and_dedupe_by_key(httpserver: HTT
 
 
 @pytest.mark.parametrize(("status", "permanent"), [(500, False), (404, True), (401, True)])
-def test_webhook_failures(httpserver: HTTPServer, status: int, permanent: bool) -> None:
+def test_webhook_failures(httpserver: HTTPServer, http: httpx.Client, status: int, permanent: bool) -> None:
     httpserver.expect_request("/hook").respond_with_data("no", status=status)
     with pytest.raises(AlertError, match=f"status={status}") as caught:
-        WebhookChannel("webhook", WebhookSettings(url=httpserver.url_for("/hook"))).send([sample()])
+        WebhookChannel("webhook", WebhookSettings(url=httpserver.url_for("/hook")), http).send([sample()])
     assert caught.value.permanent is permanent
+
+
+def test_a_webhook_on_an_address_not_listed_is_refused_for_good_and_never_reached(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpserver.expect_request("/hook").respond_with_data("", status=204)
+    monkeypatch.setenv("NEWSWATCH_ALLOW_HOSTS", "localhost:1")  # another port
+    monkeypatch.setenv("NEWSWATCH_WEBHOOK_URL", f"http://127.0.0.1:{httpserver.port}/hook")
+    with pytest.raises(AlertError) as caught:
+        send_as_configured("webhook", [sample()])
+    assert caught.value.permanent and httpserver.log == []
+    assert "webhook: refused 127.0.0.1:" in str(caught.value) and "/hook" not in str(caught.value)
 
 
 def test_apprise_delivers_through_its_json_service(httpserver: HTTPServer) -> None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import func, select
 
-from newswatch.storage.articles import find_article, known_url_keys, store_article
+from newswatch.storage.articles import (
+    add_story_bands,
+    find_article,
+    known_url_keys,
+    store_article,
+    story_candidates,
+)
 from newswatch.storage.db import session_scope
-from newswatch.storage.models import StoredArticle
+from newswatch.storage.models import StoredArticle, utcnow
 from newswatch.storage.schema import upgrade
 from newswatch.worker.ingest.identity import canonical_url, content_hash
 
@@ -92,3 +98,36 @@ def test_known_url_keys_reports_only_stored_ones(database_url: str) -> None:
     with session_scope(database_url) as session:
         known = known_url_keys(session, [canonical_url(ARTICLE.url or ""), "https://news.example/a/2"])
     assert known == {canonical_url(ARTICLE.url or "")}
+
+
+def _copies(url: str, count: int, band: str) -> list[int]:
+    """`count` articles of one story sharing `band`, each with a band of its own and a fingerprint naming it."""
+    ids: list[int] = []
+    with session_scope(url) as session:
+        for index in range(count):
+            copy = ARTICLE.model_copy(
+                update={
+                    "url_key": f"copy-{index}",
+                    "content_hash": f"hash-{index}",
+                    "fingerprint": f"fp-{index}".encode(),
+                }
+            )
+            row, _ = store_article(session, copy)
+            assert row.id is not None
+            row.story_id = ids[0] if ids else row.id
+            session.add(row)
+            add_story_bands(session, row.id, [band, f"own-{index}"])
+            ids.append(row.id)
+    return ids
+
+
+def test_a_band_lookup_reads_the_most_recent_articles_of_each_band(database_url: str) -> None:
+    upgrade(database_url)
+    ids = _copies(database_url, 12, band="0:crowded")
+    since = utcnow() - timedelta(days=3)
+    with session_scope(database_url) as session:
+        found = story_candidates(session, bands=["0:crowded", "own-2"], since=since, exclude=ids[-1], per_band=4)
+        later = story_candidates(session, bands=["0:crowded"], since=utcnow() + timedelta(seconds=1), exclude=0)
+    expected = [2, *range(7, 11)]  # its own band's article, and the 4 most recent of the crowded band but itself
+    assert found == [(ids[0], f"fp-{index}".encode()) for index in expected]
+    assert later == []  # bands older than the window are not read

@@ -229,3 +229,24 @@ def test_with_a_broker_scan_and_alerts_retry_deliver_on_the_workers(stack: Worke
     assert "requeued 3 alert(s)" in retried.stdout
     assert sorted(retried.stdout.splitlines()[1:]) == sorted(f"alert {a.id}: sent" for a in alerts)
     assert stack.log.read_text().count("[newswatch] ") == printed_before + 6
+
+
+def test_posts_on_one_live_page_are_told_apart_on_the_workers_too(stack: WorkerStack, httpserver: HTTPServer) -> None:
+    """The workers key feed items with the embedded runner's code: a page given as the feed is read through
+    the feed it names, and its nine posts, anchors on one page, are nine articles read from the feed."""
+    fixtures = Path(__file__).parent.parent / "fixtures" / "feeds"
+    day = "/live/2025-06-10"
+    httpserver.expect_request(day).respond_with_data((fixtures / "live-blog-page.html").read_text())
+    httpserver.expect_request("/live.xml").respond_with_data(
+        (fixtures / "live-blog.xml").read_text().replace("{base}", httpserver.url_for("").rstrip("/"))
+    )
+    with session_scope(stack.database_url) as session:
+        feed, _ = add_feed(session, httpserver.url_for(day), interval_seconds=900)
+    app = _app(stack)
+
+    poll = app.send_task("newswatch.poll_feed", args=(feed.id,))
+    _wait_for_tree(app, [poll])
+
+    assert poll.get(timeout=10)["discovered"] == httpserver.url_for("/live.xml")
+    assert _counts(stack.database_url)["urls"] == sorted(f"{httpserver.url_for(day)}#post-{n}" for n in range(1, 10))
+    assert len([r for r, _ in httpserver.log if r.path == day]) == 1  # read for its feed link, never as an article

@@ -2,12 +2,14 @@
 
     scan.py     scan FILES/URLS now                 run.py     run, worker, beat
     feeds.py    feeds add/list/remove/import/export  rules.py   rules check/test/backtest/schema
-    alerts.py   alerts list/retry/send/test          hits.py    hits (stored hits)
+    alerts.py   alerts list/retry/send/test          hits.py    hits, hits show, stats
     entries.py  entries list/retry, status           admin.py   db upgrade/revision, config
+    api.py      api (the HTTP API and web page)
 
-Every error newswatch raises on purpose is printed as one line naming the file, line, URL or setting,
-never as a traceback; the exit status is non-zero when anything failed. Command modules import what they
-use when they run, so `newswatch --help` loads none of the pipeline.
+Every error newswatch raises on purpose is printed as one line naming the file, line, URL or setting (a
+rules file's mistakes one a line), never as a traceback; the exit status is non-zero when anything failed.
+Command modules import what they use when they run, so `newswatch --help` loads none of the pipeline
+(tests/worker/cli/test_startup.py keeps it so; `bench/startup.py` measures it).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ class _CLI(click.Group):
         try:
             return super().invoke(ctx)
         except NewswatchError as exc:
-            click.echo(f"error: {exc}", err=True)
+            for line in str(exc).splitlines():
+                click.echo(f"error: {line}", err=True)
             sys.exit(1)
 
 
@@ -43,9 +46,9 @@ def main(verbose: int) -> None:
 
 
 def _register() -> None:
-    from newswatch.worker.cli import admin, alerts, entries, feeds, hits, rules, run, scan
+    from newswatch.worker.cli import admin, alerts, api, entries, feeds, hits, rules, run, scan
 
-    for module in (scan, run, feeds, entries, rules, alerts, hits, admin):
+    for module in (scan, run, feeds, entries, rules, alerts, hits, api, admin):
         for command in module.COMMANDS:
             main.add_command(command)
 

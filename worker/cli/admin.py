@@ -13,11 +13,10 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations (commands that store also do this on start, one process at a time)."""
-    from newswatch.storage.schema import upgrade
-    from newswatch.worker.config import get_settings, masked_url
+    from newswatch.worker.config import masked_url
+    from newswatch.worker.runtime import migrated_runtime
 
-    settings = get_settings()
-    upgrade(settings.database_url)
+    settings = migrated_runtime().settings
     click.echo(f"database is up to date: {masked_url(settings.database_url)}")
 
 

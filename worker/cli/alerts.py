@@ -6,15 +6,6 @@ import sys
 
 import click
 
-from newswatch.alerts.errors import AlertError
-from newswatch.alerts.message import AlertMessage, Excerpt
-from newswatch.alerts.outbox import list_alerts, requeue_failed
-from newswatch.storage.db import session_scope
-from newswatch.storage.models import utcnow
-from newswatch.worker.alerting import deliver_due
-from newswatch.worker.cli.output import echo_json, print_deliveries
-from newswatch.worker.runtime import get_runtime, migrated_runtime
-
 
 @click.group()
 def alerts() -> None:
@@ -27,6 +18,11 @@ def alerts() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def alerts_list(status: str | None, limit: int, as_json: bool) -> None:
     """Show outbox rows, newest first, with attempts and the last error."""
+    from newswatch.alerts.outbox import list_alerts
+    from newswatch.storage.db import session_scope
+    from newswatch.worker.cli.output import echo_json
+    from newswatch.worker.runtime import migrated_runtime
+
     runtime = migrated_runtime()
     with session_scope(runtime.settings.database_url) as session:
         rows = list_alerts(session, status=status, limit=limit)
@@ -57,8 +53,15 @@ def alerts_list(status: str | None, limit: int, as_json: bool) -> None:
 @click.argument("alert_ids", nargs=-1, type=int)
 def alerts_retry(alert_ids: tuple[int, ...]) -> None:
     """Put failed and unknown-outcome alerts (all, or the ids given) back and send them now."""
+    from newswatch.alerts.outbox import requeue_failed
+    from newswatch.storage.db import session_scope
+    from newswatch.worker.alerting import deliver_due
+    from newswatch.worker.cli.output import print_deliveries
+    from newswatch.worker.runtime import migrated_runtime
+
     runtime = migrated_runtime()
     runtime.channels  # noqa: B018 - a misconfigured channel stops here, before anything is requeued
+    runtime.check_broker()
     with session_scope(runtime.settings.database_url) as session:
         ids = requeue_failed(session, alert_ids or None)
     missing = sorted(set(alert_ids) - set(ids))
@@ -73,7 +76,13 @@ def alerts_retry(alert_ids: tuple[int, ...]) -> None:
 @alerts.command("send")
 def alerts_send() -> None:
     """Deliver every alert that is due now (the embedded runner and the workers do this on their own)."""
-    deliveries = deliver_due(migrated_runtime())
+    from newswatch.worker.alerting import deliver_due
+    from newswatch.worker.cli.output import print_deliveries
+    from newswatch.worker.runtime import migrated_runtime
+
+    runtime = migrated_runtime()
+    runtime.check_broker()
+    deliveries = deliver_due(runtime)
     print_deliveries(deliveries)
     if not deliveries:
         click.echo("no alerts due")
@@ -84,6 +93,11 @@ def alerts_send() -> None:
 @click.argument("channel")
 def alerts_test(channel: str) -> None:
     """Send a sample alert through CHANNEL to check its configuration."""
+    from newswatch.alerts.errors import AlertError
+    from newswatch.alerts.message import AlertMessage, Excerpt
+    from newswatch.storage.models import utcnow
+    from newswatch.worker.runtime import get_runtime
+
     channels = get_runtime().channels
     if channel not in channels:
         known = ", ".join(sorted(channels)) or "none"

@@ -68,6 +68,7 @@ def entries_retry(entry_ids: tuple[int, ...], timeout: float) -> None:
 
     runtime = migrated_runtime()
     runtime.channels  # noqa: B018 - a misconfigured channel stops here, before anything is requeued
+    runtime.check_broker()
     with session_scope(runtime.settings.database_url) as session:
         ids = requeue_failed_entries(session, entry_ids or None)
     missing = sorted(set(entry_ids) - set(ids))

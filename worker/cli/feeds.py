@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from newswatch.storage.db import session_scope
-from newswatch.storage.entries import entry_counts
-from newswatch.storage.feeds import add_feed, find_feed, list_feeds, remove_feed
 from newswatch.worker.cli.params import Duration
-from newswatch.worker.ingest.opml import OpmlFeed, read_opml, write_opml
-from newswatch.worker.runtime import get_runtime, migrated_runtime
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def _database_url() -> str:
+    from newswatch.worker.runtime import migrated_runtime
+
     return migrated_runtime().settings.database_url
 
 
@@ -25,6 +26,8 @@ MIN_INTERVAL = 60
 
 
 def _interval(interval: timedelta | None) -> int:
+    from newswatch.worker.runtime import get_runtime
+
     seconds = interval.total_seconds() if interval else get_runtime().settings.default_interval
     if seconds < MIN_INTERVAL:
         raise click.BadParameter(
@@ -43,18 +46,66 @@ def feeds() -> None:
 @click.option("--interval", type=Duration(), default=None, help="How often to poll, e.g. 15m (default 15m).")
 @click.option("--title", default=None)
 def feeds_add(url: str, interval: timedelta | None, title: str | None) -> None:
-    """Add a feed URL (RSS, Atom or JSON Feed)."""
+    """Add a feed URL (RSS, Atom or JSON Feed), or a site's page: the feed the page names is added."""
+    from newswatch.storage.db import session_scope
+    from newswatch.storage.feeds import add_feed
+    from newswatch.worker.ingest.identity import feed_url
+
     if not url.lower().startswith(("http://", "https://")):
         raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URL")
+    seconds = _interval(interval)
+    url = _checked_feed(feed_url(url))
     with session_scope(_database_url()) as session:
-        feed, new = add_feed(session, url, interval_seconds=_interval(interval), title=title)
-        click.echo(f"{'added' if new else 'updated'} feed {feed.id}: {url} every {feed.interval_seconds // 60} min")
+        feed, new = add_feed(session, _stored_url(session, url), interval_seconds=seconds, title=title)
+        every = feed.interval_seconds // 60
+        click.echo(f"{'added' if new else 'updated'} feed {feed.id}: {feed.url} every {every} min")
+
+
+def _checked_feed(url: str) -> str:
+    """The feed to add for `url`: itself, or the feed its page names. A URL that is no feed is refused; one that
+    cannot be reached now (a timeout, a 5xx) is added as given, with a warning."""
+    from newswatch.worker.errors import FeedError, FetchError
+    from newswatch.worker.ingest.discovery import fetch_feed
+    from newswatch.worker.ingest.feeds import parse_feed
+    from newswatch.worker.ingest.identity import feed_url
+    from newswatch.worker.runtime import get_runtime
+
+    runtime = get_runtime()
+    settings = runtime.settings
+    try:
+        fetched = fetch_feed(runtime.client, url, max_bytes=settings.max_feed_bytes, deadline=settings.fetch_deadline)
+        result = fetched.result
+        parse_feed(result.body, url=result.final_url, content_type=result.content_type)
+    except FetchError as exc:
+        if not exc.transient:
+            raise FetchError(f"{exc}; feed not added", url=url) from exc
+        click.echo(f"warning: {exc}; added without checking that it is a feed", err=True)
+        return url
+    except FeedError as exc:
+        raise FeedError(f"{exc}; feed not added", source=url) from exc
+    if fetched.discovered is None:
+        return url
+    click.echo(f"{url} is a page; adding the feed it names: {fetched.discovered}")
+    return feed_url(fetched.discovered)
+
+
+def _stored_url(session: Session, url: str) -> str:
+    """The URL a known feed is stored under when it is `url`'s feed (the same up to tracking parameters, a
+    fragment or the host's case, as stored before such URLs were cleaned), else `url` itself."""
+    from newswatch.storage.feeds import list_feeds
+    from newswatch.worker.ingest.identity import feed_url
+
+    return next((feed.url for feed in list_feeds(session) if feed_url(feed.url) == url), url)
 
 
 @feeds.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def feeds_list(as_json: bool) -> None:
     """Show every feed with its last poll and error, and its entries still pending or failed."""
+    from newswatch.storage.db import session_scope
+    from newswatch.storage.entries import entry_counts
+    from newswatch.storage.feeds import list_feeds
+
     with session_scope(_database_url()) as session:
         rows = list_feeds(session)
         counts = entry_counts(session)
@@ -95,8 +146,12 @@ def feeds_list(as_json: bool) -> None:
 @click.argument("url_or_id")
 def feeds_remove(url_or_id: str) -> None:
     """Stop polling a feed (its stored articles and hits stay)."""
+    from newswatch.storage.db import session_scope
+    from newswatch.storage.feeds import find_feed, remove_feed
+    from newswatch.worker.ingest.identity import feed_url
+
     with session_scope(_database_url()) as session:
-        feed = find_feed(session, url_or_id)
+        feed = find_feed(session, url_or_id if url_or_id.isdigit() else _stored_url(session, feed_url(url_or_id)))
         if feed is None:
             raise click.ClickException(f"no feed {url_or_id!r}; see `newswatch feeds list`")
         remove_feed(session, feed)
@@ -108,11 +163,17 @@ def feeds_remove(url_or_id: str) -> None:
 @click.option("--interval", type=Duration(), default=None, help="Poll interval for the imported feeds.")
 def feeds_import(path: Path, interval: timedelta | None) -> None:
     """Add every feed of an OPML file (nested categories included)."""
+    from newswatch.storage.db import session_scope
+    from newswatch.storage.feeds import add_feed
+    from newswatch.worker.ingest.identity import feed_url
+    from newswatch.worker.ingest.opml import read_opml
+
     entries = read_opml(path)
     added = 0
     with session_scope(_database_url()) as session:
         for entry in entries:
-            _, new = add_feed(session, entry.url, interval_seconds=_interval(interval), title=entry.title)
+            url = _stored_url(session, feed_url(entry.url))
+            _, new = add_feed(session, url, interval_seconds=_interval(interval), title=entry.title)
             added += new
     click.echo(f"imported {len(entries)} feeds from {path} ({added} new)")
 
@@ -120,6 +181,10 @@ def feeds_import(path: Path, interval: timedelta | None) -> None:
 @feeds.command("export")
 def feeds_export() -> None:
     """Print the feed list as OPML, for feed readers and other newswatch installs."""
+    from newswatch.storage.db import session_scope
+    from newswatch.storage.feeds import list_feeds
+    from newswatch.worker.ingest.opml import OpmlFeed, write_opml
+
     with session_scope(_database_url()) as session:
         rows = list_feeds(session)
     click.echo(write_opml([OpmlFeed(url=f.url, title=f.title) for f in rows]), nl=False)

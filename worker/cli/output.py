@@ -1,14 +1,17 @@
-"""How commands print: the report of a scan or a round, hits as text or JSON. One place for every format."""
+"""How commands print: the report of a scan or a round, alerts, JSON. One place for every format but stored hits'
+(their table, exports and chart are in hit_output.py)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
 
 from newswatch.alerts.delivery import Delivery
-from newswatch.storage.models import Hit, StoredArticle
+from newswatch.storage.models import utcnow
 from newswatch.worker.pipeline import Ingested
 from newswatch.worker.report import RoundReport
 
@@ -62,7 +65,8 @@ def print_ingested(source: str, result: Ingested) -> None:
 def print_round(report: RoundReport) -> None:
     """A polling round, the same whichever runner did it: feeds, articles, problems, then one total line."""
     for polled in report.polled:
-        click.echo(f"{polled.url}: {polled.outcome}, {polled.new_entries} new entries")
+        found = f" (a page; read the feed it names: {polled.discovered})" if polled.discovered else ""
+        click.echo(f"{polled.url}: {polled.outcome}, {polled.new_entries} new entries{found}")
     for article in report.articles:
         click.echo(f"  {article.title}: {', '.join(article.hits) or 'no hits'}")
     for warning in report.warnings:
@@ -75,6 +79,46 @@ def print_round(report: RoundReport) -> None:
     click.echo(report.totals())
 
 
+@dataclass
+class RunProgress:
+    """What `newswatch run` prints between rounds: a round's report when it did something, then when the
+    next feed is due; an idle round only when that time changed (at the start, or after a feed was added)."""
+
+    shown: datetime | None = None
+    started: bool = False
+
+    def __call__(self, report: RoundReport, upcoming: datetime | None) -> None:
+        idle = report.is_idle()
+        if idle and self.started and upcoming == self.shown:
+            return
+        if not idle:
+            print_round(report)
+        line = next_poll_line(upcoming, utcnow())
+        click.echo(f"no feed due; {line}" if idle and upcoming is not None else line)
+        self.shown, self.started = upcoming, True
+
+
+def next_poll_line(upcoming: datetime | None, now: datetime) -> str:
+    """`next poll at 14:05:00 (in 4m)`, in local time, with the date when it is not today."""
+    if upcoming is None:
+        return "no feeds to poll; add one with `newswatch feeds add URL`"
+    local = upcoming.astimezone()
+    shown = f"{local:%H:%M:%S}" if local.date() == now.astimezone().date() else f"{local:%Y-%m-%d %H:%M:%S}"
+    return f"next poll at {shown} ({_from_now(upcoming - now)})"
+
+
+def _from_now(wait: timedelta) -> str:
+    seconds = round(wait.total_seconds())
+    if seconds <= 0:
+        return "due now"
+    if seconds < 60:
+        return f"in {seconds}s"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    days, hours = divmod(hours, 24)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n][:2]
+    return "in " + " ".join(parts)
+
+
 def print_deliveries(deliveries: list[Delivery], *, only_problems: bool = False) -> None:
     """One line per alert delivered (or only those that did not go out)."""
     for delivery in deliveries:
@@ -82,34 +126,3 @@ def print_deliveries(deliveries: list[Delivery], *, only_problems: bool = False)
         if problem or not only_problems:
             detail = f" ({delivery.error})" if delivery.error else ""
             click.echo(f"alert {delivery.alert_id}: {delivery.outcome}{detail}", err=problem and only_problems)
-
-
-def hit_json(hit: Hit, article: StoredArticle) -> dict[str, Any]:
-    """A stored hit with its article, for `hits --json`."""
-    return {
-        "id": hit.id,
-        "rule": hit.rule,
-        "severity": hit.severity,
-        "created_at": hit.created_at.isoformat() if hit.created_at else None,
-        "article": {
-            "id": article.id,
-            "title": article.title,
-            "url": article.url,
-            "source": article.source,
-            "site_name": article.site_name,
-            "published": article.published_at.isoformat() if article.published_at else None,
-        },
-        "matches": list(dict.fromkeys(m["text"] for m in hit.evidence.get("matches", ()))),
-        "snippet": hit.snippet,
-        "score": hit.score,
-        "rules_version": hit.rules_version,
-        "evidence": hit.evidence,
-    }
-
-
-def print_hit(hit: Hit, article: StoredArticle) -> None:
-    """A stored hit in three lines: when and which rule, where, and the sentence."""
-    when = hit.created_at.strftime("%Y-%m-%d %H:%M") if hit.created_at else "?"
-    click.echo(f"{when}  [{hit.rule}] {article.title}")
-    click.echo(f"    {article.url or article.source}")
-    click.echo(f"    {hit.snippet}")

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Collection
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from newswatch.worker.cli.params import Duration
 from newswatch.worker.errors import NewswatchError, RuleError
-from newswatch.worker.rules import RuleSet, load_rules
+
+if TYPE_CHECKING:
+    from newswatch.worker.rules import RuleSet
 
 
-def _load(path: Path) -> RuleSet:
+def _load(path: Path, channels: Collection[str] | None = None) -> RuleSet:
+    from newswatch.worker.rules import load_rules
+
     try:
-        return load_rules(path)
+        return load_rules(path, channels=channels)
     except RuleError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -30,15 +36,27 @@ def rules() -> None:
 @rules.command("check")
 @click.argument("path", type=click.Path(path_type=Path))
 def rules_check(path: Path) -> None:
-    """Check a rules file and run its rules' examples: `file:line:column: problem`, exit 1 on a mistake."""
-    from newswatch.worker.ingest.labelled import to_article
-    from newswatch.worker.rules.evaluation import example_failures
+    """Check a rules file and run its rules' examples: every mistake as `file:line:column: problem`, exit 1 if any.
 
-    rule_set = _load(path)
-    failures = example_failures(rule_set, to_article)
-    for failure in failures:
-        click.echo(failure, err=True)
-    if failures:
+    Channels named in `alert:` lists must be configured (the environment's and NEWSWATCH_CHANNELS_FILE's).
+    """
+    from newswatch.worker.ingest.labelled import to_article
+    from newswatch.worker.rules import RuleSet
+    from newswatch.worker.rules.evaluation import example_failures
+    from newswatch.worker.rules.loader import check_rules, read_rules_text
+    from newswatch.worker.runtime import get_runtime
+
+    channels = tuple(get_runtime().channels)
+    try:
+        checked = check_rules(read_rules_text(path), file=str(path), channels=channels)
+    except RuleError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    rule_set = RuleSet(checked.version, checked.entities, checked.rules, str(path))  # the rules without mistakes
+    problems = [str(mistake) for mistake in checked.mistakes] + example_failures(rule_set, to_article)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
         sys.exit(1)
     examples = sum(len(r.examples.match) + len(r.examples.no_match) for r in rule_set.rules)
     enabled = sum(rule.enabled for rule in rule_set.rules)
@@ -176,7 +194,9 @@ def rules_backtest(path: Path | None, since: timedelta | None, show: int, send_a
     from newswatch.worker.runtime import migrated_runtime
 
     runtime = migrated_runtime()
-    rule_set = _load(path or runtime.settings.rules)
+    if send_alerts:
+        runtime.check_broker()
+    rule_set = _load(path or runtime.settings.rules, channels=tuple(runtime.channels) if send_alerts else None)
     with session_scope(runtime.settings.database_url) as session:
         query = select(StoredArticle)
         if since is not None:

@@ -18,12 +18,13 @@ import click
 )
 def run(once: bool, timeout: float) -> None:
     """Poll the configured feeds on schedule (on the workers when NEWSWATCH_BROKER_URL is set)."""
-    from newswatch.worker.cli.output import print_round
+    from newswatch.worker.cli.output import RunProgress, print_round
     from newswatch.worker.embedded import run_forever, run_round
     from newswatch.worker.runtime import migrated_runtime
 
     runtime = migrated_runtime()
     runtime.channels  # noqa: B018 - a misconfigured channel stops here, not at the first alert
+    runtime.check_broker()
     if runtime.settings.broker_url:
         if not once:
             raise click.UsageError("with a broker, scheduling is `newswatch beat`'s job; use `run --once`")
@@ -33,7 +34,7 @@ def run(once: bool, timeout: float) -> None:
     elif once:
         report = run_round(runtime, every_feed=True)
     else:
-        run_forever(runtime, on_round=print_round)
+        run_forever(runtime, on_round=RunProgress())
         return
     print_round(report)
     sys.exit(1 if report.errors or report.pending else 0)
@@ -57,6 +58,7 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str) 
 
     runtime = migrated_runtime()
     runtime.channels  # noqa: B018 - a misconfigured channel stops the worker before it takes any task
+    runtime.check_broker()
     preload()  # here, once: the prefork children inherit it
     argv = ["worker", "-Q", queues, "-P", pool, "--loglevel", "INFO", *ctx.args]
     if concurrency:
@@ -71,6 +73,7 @@ def beat(ctx: click.Context) -> None:
     from newswatch.worker.runtime import migrated_runtime
 
     runtime = migrated_runtime()
+    runtime.check_broker()
     runtime.app.start(["beat", "--loglevel", "INFO", *ctx.args])
 
 

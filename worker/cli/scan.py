@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import click
 
 from newswatch.alerts.message import AlertMessage
+from newswatch.worker.cli.progress import Progress, on_terminal
 
 
 class _ShownOnTerminal:
@@ -32,18 +33,36 @@ def scan(inputs: tuple[str, ...], as_json: bool) -> None:
 
     runtime = migrated_runtime()
     channels = runtime.channels  # a misconfigured channel stops the scan before it stores anything
+    runtime.check_broker()  # so does a broker that cannot be reached (alerts go out through it)
     failed = 0
-    for scanned in scan_inputs(runtime, inputs):
-        if scanned.result is None:
-            failed += 1
-            click.echo(f"error: {scanned.error}", err=True)
-        elif as_json:
-            echo_json(ingested_json(scanned.source, scanned.result))
-        else:
-            print_ingested(scanned.source, scanned.result)
+    shown = not as_json and on_terminal()
+    with Progress(_documents(inputs) if shown else 0, "scanning", enabled=shown) as progress:
+        for scanned in scan_inputs(runtime, inputs):
+            progress.clear()
+            if scanned.result is None:
+                failed += 1
+                click.echo(f"error: {scanned.error}", err=True)
+            elif as_json:
+                echo_json(ingested_json(scanned.source, scanned.result))
+            else:
+                print_ingested(scanned.source, scanned.result)
+            progress.step(scanned.source)
     print_deliveries(deliver_due(runtime, channels={**channels, "console": _ShownOnTerminal()}), only_problems=True)
     if failed:
         sys.exit(1)
+
+
+def _documents(inputs: Iterable[str]) -> int:
+    """How many documents a scan of `inputs` reads (for the progress bar; a missing path counts as one)."""
+    from newswatch.worker.ingest.inputs import expand_inputs
+
+    total = 0
+    for item in inputs:
+        try:
+            total += sum(1 for _ in expand_inputs([item]))
+        except OSError:
+            total += 1
+    return total
 
 
 COMMANDS = [scan]

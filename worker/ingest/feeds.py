@@ -20,6 +20,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from newswatch.worker.errors import FeedError
+from newswatch.worker.ingest.charset import decode, is_binary, with_charset
 from newswatch.worker.ingest.markup import fragment_to_text
 
 LOGGER = logging.getLogger(__name__)
@@ -64,16 +65,22 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
     """Parse feed bytes fetched from `url`; raise `FeedError` when they are not a feed at all."""
     if not body.strip():
         raise FeedError(f"feed: not a feed (empty body): {url}", source=url)
-    if b"\x00" in body[:1024]:
+    if is_binary(body):
         raise FeedError(f"feed: not a feed (binary content): {url}", source=url)
     if _looks_like_json(body, content_type):
         return _parse_json_feed(body, url=url)
+    # Without chardet, feedparser reads an undeclared KOI8-R or Big5 feed as Windows-1252: it gets the text as
+    # read here, as UTF-8 declared in the HTTP header, which it prefers to the XML declaration (RFC 3023).
+    # Blank lines before the XML declaration (common) would make it "malformed XML": they go.
+    decoded = decode(body, content_type=content_type)
     # feedparser treats a str as a URL or a path: always hand it bytes.
     parsed = feedparser.parse(
-        io.BytesIO(body),
-        response_headers={"content-type": content_type or "application/xml", "content-location": url},
+        io.BytesIO(decoded.text.lstrip().encode("utf-8")),
+        response_headers={"content-type": with_charset(content_type, "utf-8"), "content-location": url},
     )
     error = describe_problem(parsed.get("bozo_exception")) if parsed.get("bozo") else None
+    if decoded.declared_wrong and not error:
+        error = f"declared encoding was wrong: declared as {decoded.declared_wrong}, read as {decoded.encoding}"
     if not parsed.get("version") and not parsed.entries:
         reason = "html page" if b"<html" in body[:2048].lower() else (error or "no feed elements")
         raise FeedError(f"feed: not a feed ({reason}): {url}", source=url)

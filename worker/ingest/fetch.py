@@ -1,4 +1,4 @@
-"""Outbound HTTP, in one place: timeouts, an overall deadline, a size cap and conditional GET.
+"""Outbound HTTP, in one place: timeouts, an overall deadline, a size cap, address checks and conditional GET.
 
 feedparser has no timeout of its own (feedparser#76) and httpx's read timeout is per chunk (httpx#1450), so
 every feed and page is fetched here, streamed against a wall-clock deadline and a byte cap, and only then
@@ -15,6 +15,8 @@ import httpx
 
 from newswatch.worker.config import Settings
 from newswatch.worker.errors import FetchError
+from newswatch.worker.ingest.addresses import AllowList
+from newswatch.worker.ingest.transport import GuardedTransport, Refused
 
 LOGGER = logging.getLogger(__name__)
 
@@ -39,9 +41,12 @@ class FetchResult:
 
 
 def http_client(settings: Settings) -> httpx.Client:
-    """The one HTTP client factory: timeouts, user agent, bounded redirects."""
+    """The one HTTP client factory, for feeds, pages and alert channels alike: timeouts, user agent, bounded
+    redirects, and the guarded transport (public addresses or NEWSWATCH_ALLOW_HOSTS only, bodies capped)."""
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+    allow = AllowList.parse(settings.allow_hosts or ())
     return httpx.Client(
+        transport=GuardedTransport(allow=allow, max_bytes=max(settings.max_feed_bytes, settings.max_page_bytes)),
         timeout=timeout,
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
@@ -85,17 +90,28 @@ def fetch(
                 if len(body) > max_bytes:
                     raise FetchError(f"fetch: body over {max_bytes} bytes: {url}", url=url)
                 if time.monotonic() - started > deadline:
-                    raise _timeout(url, deadline)
+                    raise _timeout(url, "total", deadline)
             if time.monotonic() - started > deadline:
-                raise _timeout(url, deadline)
+                raise _timeout(url, "total", deadline)
             return _result(url, response, bytes(body))
     except httpx.TimeoutException as exc:
-        raise _timeout(url, deadline) from exc
+        raise _timeout_fired(url, exc, timeout, deadline) from exc
     except httpx.TooManyRedirects as exc:
         raise FetchError(f"fetch: more than {MAX_REDIRECTS} redirects: {url}", url=url) from exc
+    except Refused as exc:
+        raise _refused(url, exc) from None
+    except httpx.InvalidURL as exc:
+        raise FetchError(f"fetch: not a valid URL ({exc}): {url}", url=url) from None
     except httpx.HTTPError as exc:
         reason = type(exc).__name__
         raise FetchError(f"fetch: {reason} ({exc}): {url}", url=url, transient=True) from exc
+
+
+def _refused(url: str, exc: Refused) -> FetchError:
+    """The guard's refusal, naming the URL (and the redirect refused); permanent: only configuration helps."""
+    where = url if exc.url in (None, url) else f"{url}: redirected to {exc.url}"
+    hint = f"; {exc.hint}" if exc.hint else ""
+    return FetchError(f"fetch: refused {where}: {exc.reason}{hint}", url=url)
 
 
 def _check_status(url: str, response: httpx.Response) -> None:
@@ -106,8 +122,33 @@ def _check_status(url: str, response: httpx.Response) -> None:
     raise FetchError(f"fetch: status {status}: {url}", url=url, transient=transient)
 
 
-def _timeout(url: str, deadline: float) -> FetchError:
-    return FetchError(f"fetch: timed out after {deadline:g}s: {url}", url=url, transient=True)
+_TIMEOUTS = {
+    "connect": ("no connection within {:g}s", "NEWSWATCH_CONNECT_TIMEOUT"),
+    "read": ("no data for {:g}s", "NEWSWATCH_READ_TIMEOUT"),
+    "write": ("request not sent within {:g}s", "NEWSWATCH_READ_TIMEOUT"),
+    "pool": ("no free connection within {:g}s", "NEWSWATCH_READ_TIMEOUT"),
+    "total": ("not done within {:g}s", "NEWSWATCH_FETCH_DEADLINE"),
+}
+
+
+def _timeout_fired(url: str, exc: httpx.TimeoutException, timeout: httpx.Timeout, deadline: float) -> FetchError:
+    """Name the timeout httpx hit; one cut short by the deadline is the deadline's."""
+    kind = {
+        httpx.ConnectTimeout: "connect",
+        httpx.ReadTimeout: "read",
+        httpx.WriteTimeout: "write",
+        httpx.PoolTimeout: "pool",
+    }.get(type(exc), "read")
+    seconds = getattr(timeout, kind)
+    if seconds is None or seconds >= deadline:
+        return _timeout(url, "total", deadline)
+    return _timeout(url, kind, seconds)
+
+
+def _timeout(url: str, kind: str, seconds: float) -> FetchError:
+    what, variable = _TIMEOUTS[kind]
+    message = f"fetch: timed out: {what.format(seconds)} ({kind} timeout, {variable}): {url}"
+    return FetchError(message, url=url, transient=True)
 
 
 def _result(url: str, response: httpx.Response, body: bytes) -> FetchResult:

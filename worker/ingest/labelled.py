@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from newswatch.worker.article import Article
+from newswatch.worker.config import get_settings
 from newswatch.worker.errors import ExtractionError, RuleError
 from newswatch.worker.ingest.extract import extract_file
 from newswatch.worker.ingest.plaintext import parse_text_document
@@ -59,7 +60,7 @@ def _article(data: dict[str, object], path: Path, number: int) -> Article:
         return to_article(str(data["text"]), source=f"{path}:{number}", title=title)
     if isinstance(data.get("path"), str):
         try:
-            article = extract_file(path.parent / str(data["path"]))
+            article = extract_file(path.parent / str(data["path"]), max_bytes=get_settings().max_page_bytes)
         except ExtractionError as exc:
             raise RuleError(str(exc), file=str(path), line=number) from None
         return Article(**{**article.__dict__, "title": title or article.title})

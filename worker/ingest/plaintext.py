@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from newswatch.worker.article import Article
+from newswatch.worker.ingest.language import detect_language
 from newswatch.worker.ingest.markup import fragment_to_text, has_markup
 from newswatch.worker.rules.text import sentence_bounds
 
@@ -53,7 +54,8 @@ def is_furniture(line: str) -> bool:
 
 
 def parse_text_document(text: str, *, source: str) -> Article:
-    """Title from the first real line; body from the rest, furniture dropped, paragraphs kept.
+    """Title from the first real line; body from the rest, furniture dropped, paragraphs kept; the language
+    detected (a text file does not name it).
 
     Empty title and text: nothing to read (an empty file, or only furniture).
     """
@@ -75,8 +77,8 @@ def parse_text_document(text: str, *, source: str) -> Article:
     paragraphs = "\n".join(body)
     paragraphs = re.sub(r"\n\s*\n+", "\n\n", paragraphs).strip()
     if not paragraphs:  # one paragraph only: its first sentence names it, all of it is the text
-        return Article(source=source, title=first_sentence(title), text=title)
-    return Article(source=source, title=title, text=paragraphs)
+        return Article(source=source, title=first_sentence(title), text=title, language=detect_language(title))
+    return Article(source=source, title=title, text=paragraphs, language=detect_language(f"{title}\n{paragraphs}"))
 
 
 def first_sentence(paragraph: str, limit: int = 200) -> str:

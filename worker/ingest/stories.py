@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash
@@ -33,9 +34,16 @@ def story_fingerprint(text: str) -> bytes:
     """The MinHash signature of the text's word shingles, as bytes for storage."""
     words = _WORD.findall(fold(text))
     shingles = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
-    signature = MinHash(num_perm=NUM_PERM, seed=1)
+    signature = _empty_signature().copy()
     signature.update_batch([s.encode("utf-8") for s in shingles if s])
     return np.asarray(signature.hashvalues, dtype=np.uint64).tobytes()
+
+
+@lru_cache(maxsize=1)
+def _empty_signature() -> MinHash:
+    """A signature of nothing, copied for each text: building one draws its permutations anew (a tenth of
+    the cost of a fingerprint), and a copy keeps the same ones."""
+    return MinHash(num_perm=NUM_PERM, seed=1)
 
 
 def band_keys(fingerprint: bytes) -> list[str]:

@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from newswatch.worker.article import Article
 from newswatch.worker.errors import RuleError
 from newswatch.worker.rules.engine import (
+    ArticleContext,
     CompiledRules,
     candidate_rules,
     evaluate,
-    find_terms,
     partial_matches,
     to_hit,
 )
-from newswatch.worker.rules.evidence import Match, RuleHit, Sentences, Snippet
+from newswatch.worker.rules.evidence import Match, RuleHit, Snippet
 from newswatch.worker.rules.loader import EntityList, ParsedRule, RuleModel, read_rules, read_rules_file
 
 __all__ = [
@@ -72,26 +73,24 @@ class RuleSet:
 
     def match(self, article: Article) -> list[RuleHit]:
         """The hits of every enabled rule on `article`; only rules whose terms occur are evaluated."""
-        terms = find_terms(self._compiled, article)
-        sentences = Sentences(terms.fields)
+        context = ArticleContext(self._compiled, article)
         hits = []
-        for index in candidate_rules(self._compiled, terms):
-            outcome = evaluate(self._compiled, terms, article, self._enabled[index], sentences)
+        for index in candidate_rules(self._compiled, context):
+            outcome = evaluate(self._compiled, context, self._enabled[index])
             if outcome.matches is not None:
-                hits.append(to_hit(outcome, sentences, self.version))
+                hits.append(to_hit(self._compiled, context, outcome, self.version))
         return hits
 
     def explain(self, article: Article) -> list[Explanation]:
         """Every enabled rule's outcome on `article`, matched or not, for `newswatch rules test`."""
-        terms = find_terms(self._compiled, article)
-        sentences = Sentences(terms.fields)
+        context = ArticleContext(self._compiled, article)
         result = []
         for rule in self._enabled:
-            outcome = evaluate(self._compiled, terms, article, rule, sentences)
+            outcome = evaluate(self._compiled, context, rule)
             if outcome.matches is not None:
-                result.append(Explanation(rule.spec.name, to_hit(outcome, sentences, self.version), None))
+                result.append(Explanation(rule.spec.name, to_hit(self._compiled, context, outcome, self.version), None))
                 continue
-            partial = tuple(partial_matches(self._compiled, terms, article, rule, sentences))
+            partial = tuple(partial_matches(self._compiled, context, rule))
             result.append(Explanation(rule.spec.name, None, outcome.failed, partial))
         return result
 
@@ -102,17 +101,19 @@ def parse_rules(text: str, *, file: str) -> RuleSet:
     return RuleSet(version, entities, rules, file)
 
 
-def load_rules(path: Path) -> RuleSet:
-    """A rule set from a rules file; raises `RuleError` naming file, line and column."""
-    version, entities, rules = read_rules_file(path)
+def load_rules(path: Path, *, channels: Collection[str] | None = None) -> RuleSet:
+    """A rule set from a rules file; raises `RuleError` naming file, line and column of every mistake.
+    `channels`: the configured channel names, which rules' `alert` lists must name (None: not checked)."""
+    version, entities, rules = read_rules_file(path, channels=channels)
     return RuleSet(version, entities, rules, str(path))
 
 
 class RuleCache:
     """The current rule set of a file, re-read when the file changes (no worker restart needed)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, channels: Collection[str] | None = None) -> None:
         self.path = path
+        self.channels = channels
         self.current: RuleSet | None = None
         self._stamp: tuple[int, int] | None = None
 
@@ -125,7 +126,7 @@ class RuleCache:
         stamp = (stat.st_mtime_ns, stat.st_size)
         if self.current is not None and stamp == self._stamp:
             return self.current
-        version, entities, rules = read_rules_file(self.path)
+        version, entities, rules = read_rules_file(self.path, channels=self.channels)
         if self.current is None or version != self.current.version:
             if self.current is not None:
                 LOGGER.info("rules: %s changed, now version %s", self.path, version)

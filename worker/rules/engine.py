@@ -9,13 +9,18 @@ Semantics, in evaluation order:
    all are evaluated: AND needs every part, OR any, NOT none, NEAR/n both sides in one sentence with at
    most n words between them (NEAR/n/any: in one field, across sentences).
 4. Entity members match transliteration-aware (see `text.skeleton`, particles like al- skipped, names
-   only where the article capitalises them). A person's surname alone counts as the member says
-   (`surname:`): `after-full-name` (the default: once the full name has appeared, title first, then
-   text), `always` (a distinctive surname, spelt as one of the member's spellings, unless a different given
-   name stands before it), or `never`.
+   only where the article capitalises them); a name counts for every list that has it. A person's surname
+   alone counts as the member says (`surname:`, see `persons`).
 5. A rule with weighted `terms` adds each term's weight for every sentence that mentions it (negative
    weights subtract) and holds when the sum reaches its `threshold` (and its `query`, if it has one, holds).
-6. A rule hits when it holds and it has at least `min_mentions` mentions.
+6. A rule hits when it holds and it has at least `min_mentions` mentions. Its first snippet is the sentence
+   that carries its meaning: the one where its query holds on its own (a NEAR or AND pair together), then
+   the one with the highest weighted score, then the one with most distinct matched terms; ties go to the
+   earliest, title first.
+
+Work that rules share is done once per article: the scan, the sentence bounds (each occurrence knows its
+sentence), and the result of every clause written more than once (a list of countries in three weighted
+terms, a phrase in many rules). A weighted term none of whose anchors occurs is not evaluated at all.
 
 One module on purpose (over 300 lines): evaluation, anchoring and hit building share the compiled
 structures; split by step, they would pass half a dozen private types between files.
@@ -24,35 +29,31 @@ structures; split by step, they would pass half a dozen private types between fi
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import simplemma
 
 from newswatch.worker.article import Article
-from newswatch.worker.rules.evidence import Match, RuleHit, Sentences, score, snippets
-from newswatch.worker.rules.loader import EntityList, EntityMember, ParsedRule
+from newswatch.worker.rules.evidence import Match, RuleHit, score, snippets
+from newswatch.worker.rules.loader import EntityList, ParsedRule
+from newswatch.worker.rules.persons import Person, surname, surname_mentions
 from newswatch.worker.rules.query import And, Entity, Meta, Near, Node, Not, Or, Words
-from newswatch.worker.rules.scan import ArticleTerms, Occurrence, TermIndex, fuzzy_ok
-from newswatch.worker.rules.text import ARABIC_PARTICLES, fold, skeleton, tokenize
+from newswatch.worker.rules.scan import ArticleTerms, Occurrence, TermIndex
+from newswatch.worker.rules.text import fold, tokenize
 
-_WORD = re.compile(r"[^\W_]+")
 MAX_WORD_CHARS = 40
 """A word with its spacing and punctuation is rarely longer; NEAR distances are checked exactly below it."""
+_Anchor = tuple[str, str]  # ("word", key) | ("prefix", term) | ("entity", list name)
 
 
 @lru_cache(maxsize=100_000)
 def _text_key(text: str) -> str:
     """The identity of a word or phrase term: its folded lemmas, spaces and hyphens removed."""
     return "".join(t.lemma for t in tokenize(text))
-
-
-@lru_cache(maxsize=10_000)
-def _surname(member: str) -> tuple[str, str]:
-    """Folded form and skeleton of a person's last name."""
-    last = tokenize(member)[-1]
-    return last.form, skeleton(last.form)
 
 
 class CompiledRules:
@@ -65,31 +66,50 @@ class CompiledRules:
         self.anchored: dict[_Anchor, list[int]] = defaultdict(list)
         """A rule is evaluated only when one of its anchors occurs: terms it cannot hold without."""
         self.always: list[int] = []
+        self.needs: dict[int, frozenset[_Anchor]] = {}
+        """A weighted term's anchors, by node id: a term none of whose anchors occurs is not evaluated."""
+        self.combining: set[int] = set()
+        """Query trees (by node id) with AND, NEAR or NOT: a sentence with a mention may not satisfy them."""
         self.clause: dict[int, str] = {}
         """Each clause rendered back as query text, by node id: shown with every mention it explains."""
         self.key: dict[int, str] = {}
         """Each word or phrase node's term key, by node id."""
+        self.shared: dict[int, int] = {}
+        """Clauses written more than once (in one rule or in several), by node id: equal clauses share a
+        number, under which their result on an article is kept."""
+        numbers: dict[Node, int] = {}
         self.word_sets: dict[int, dict[str, tuple[str, str]]] = {}
         """An OR of plain words (a list of spellings, countries, verbs), by node id: term key -> (word, clause),
         so that it is evaluated by the words the article has, not by each of its words in turn."""
         self.persons: dict[str, list[Person]] = defaultdict(list)
         """The members of each person list, with when their surname alone counts."""
+        self.looks_in = {id(rule): tuple(sorted(set(rule.spec.fields))) for rule in rules}
+        """The fields each rule looks in, by rule id."""
         used_lists: set[str] = set()
         for number, rule in enumerate(rules):
             for tree in _trees(rule):
-                used_lists |= self._index_terms(tree)
+                used_lists |= self._index_terms(tree, numbers)
             anchors = _rule_anchors(rule)
             if anchors is None:
                 self.always.append(number)
             for kind, value, _ in anchors or ():
                 self.anchored[(kind, value)].append(number)
+            if rule.tree is not None and _combines(rule.tree):
+                self.combining.add(id(rule.tree))
+            for tree, _ in rule.weighted:
+                needed = _anchors(tree)
+                if needed is not None:
+                    self.needs[id(tree)] = frozenset((kind, value) for kind, value, _ in needed)
+        uses = Counter(self.shared.values())  # every clause is numbered first; keep those written twice or more
+        self.shared = {node: number for node, number in self.shared.items() if uses[number] > 1}
         for name in sorted(used_lists):
             self._index_entity_list(name, entities[name])
         self.index.build()
 
-    def _index_terms(self, node: Node) -> set[str]:
+    def _index_terms(self, node: Node, numbers: dict[Node, int]) -> set[str]:
         """Index every word and prefix of a query; returns the entity lists it uses."""
         self.clause[id(node)] = str(node)
+        self.shared[id(node)] = numbers.setdefault(node, len(numbers))
         if isinstance(node, Words):
             if node.prefix:
                 self.index.add_prefix(node.text)
@@ -100,7 +120,7 @@ class CompiledRules:
         if isinstance(node, Entity):
             return {node.name}
         if isinstance(node, (And, Or)):
-            used = set().union(*(self._index_terms(item) for item in node.items))
+            used = set().union(*(self._index_terms(item, numbers) for item in node.items))
             if isinstance(node, Or) and all(
                 isinstance(i, Words) and not i.prefix and i.field is None for i in node.items
             ):
@@ -111,15 +131,15 @@ class CompiledRules:
                 self.word_sets[id(node)] = words
             return used
         if isinstance(node, Near):
-            return self._index_terms(node.left) | self._index_terms(node.right)
+            return self._index_terms(node.left, numbers) | self._index_terms(node.right, numbers)
         if isinstance(node, Not):
-            return self._index_terms(node.item)
+            return self._index_terms(node.item, numbers)
         return set()
 
     def _index_entity_list(self, name: str, entity_list: EntityList) -> None:
         for member in entity_list.resolved():
             if entity_list.kind == "person":
-                self.index.surname_keys.add(_surname(member.name)[1])
+                self.index.surname_keys.add(surname(member.name)[1])
                 self.persons[name].append(Person.of(member))
             for alias in [member.name, *member.aliases]:
                 if alias == alias.lower():  # a generic phrase ("border crossing"): ordinary word matching
@@ -128,79 +148,6 @@ class CompiledRules:
                     self.index.entity_words[key].append((name, member.name))
                 else:
                     self.index.add_name(name, member.name, alias)
-
-
-RANKS = frozenset(
-    {
-        "general",
-        "gen",
-        "maj",
-        "major",
-        "lt",
-        "lieutenant",
-        "brig",
-        "brigadier",
-        "col",
-        "colonel",
-        "commander",
-        "cmdr",
-        "capt",
-        "captain",
-        "sardar",
-        "hajj",
-        "haj",
-        "mr",
-        "dr",
-        "sheikh",
-        "sayyed",
-        "sayed",
-        "martyr",
-    }
-)
-"""Words before a surname that name a rank or title, not another person ("Maj. Gen. Soleimani")."""
-_WORD_BEFORE = re.compile(r"([^\W\d_][\w'’]*)\.?[\s\-]+$")
-
-
-@dataclass(frozen=True)
-class Person:
-    """A person list's member as the surname rules need it: its surname spellings and given names."""
-
-    name: str
-    use: str
-    spellings: frozenset[str]
-    given: frozenset[str]
-
-    @classmethod
-    def of(cls, member: EntityMember) -> Person:
-        surname, key = _surname(member.name)
-        spellings, given = {surname}, set()
-        for alias in [member.name, *member.aliases]:
-            words = [t.form for t in tokenize(alias) if t.form not in ARABIC_PARTICLES]
-            if words and skeleton(words[-1]) == key:  # an alias of the same surname, spelt otherwise
-                spellings.add(words[-1])
-                given.update(words[:-1])
-        return cls(member.name, member.surname, frozenset(spellings), frozenset(given))
-
-    def spelt_as(self, form: str) -> bool:
-        """One of the member's spellings, or one differing by a doubled or changed vowel ("Solaimani"), but
-        not a look-alike word of another length or ending ("Suleiman", "Sulaimaniyah")."""
-        if form in self.spellings:
-            return True
-        return fuzzy_ok(form) and any(
-            abs(len(form) - len(known)) <= 1 and form[-1] == known[-1] and skeleton(form) == skeleton(known)
-            for known in self.spellings
-        )
-
-    def other_given_name(self, text: str, start: int) -> bool:
-        """Whether a capitalised name that is not this person's stands just before the surname ("Hassan
-        Soleimani"); a rank, a title, a possessive or an ordinary capitalised word ("Yesterday") is not one."""
-        found = _WORD_BEFORE.search(text, max(0, start - 30), start)
-        if found is None or not found.group(1)[:1].isupper():
-            return False
-        word = fold(found.group(1))
-        if word.endswith(("'s", "'")) or word in RANKS or word in self.given or word in ARABIC_PARTICLES:
-            return False
-        return not simplemma.is_known(word, lang="en")
 
 
 def find_terms(compiled: CompiledRules, article: Article) -> ArticleTerms:
@@ -214,6 +161,27 @@ def find_terms(compiled: CompiledRules, article: Article) -> ArticleTerms:
     return terms
 
 
+_Found = list[tuple[Occurrence, str, str]]
+"""Occurrences satisfying a clause, each with its term (the rule's wording or the member) and clause."""
+
+
+class ArticleContext:
+    """One article while a rule set is evaluated on it: its terms and sentences, the anchors that occur, and
+    the results of clauses written more than once (by the fields looked in and the clause's number)."""
+
+    def __init__(self, compiled: CompiledRules, article: Article) -> None:
+        self.article = article
+        self.terms = terms = find_terms(compiled, article)
+        self.results: dict[tuple[str, ...], dict[int, tuple[_Found | None, str | None]]] = {}
+        found = [("word", key) for key in terms.words] + [("prefix", key) for key in terms.prefixes]
+        found += [("entity", name) for name in terms.entities]
+        for list_name, persons in compiled.persons.items():  # a surname alone may be the mention
+            if any(p.use == "always" and surname(p.name)[1] in terms.surnames for p in persons):
+                found.append(("entity", list_name))
+        self.found: set[_Anchor] = set(found)
+        """The anchors that occur (see `_anchors`)."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """A rule's evaluation on one article: matches when it holds, else the first clause that failed."""
@@ -221,130 +189,159 @@ class Outcome:
     rule: ParsedRule
     matches: tuple[Match, ...] | None
     failed: str | None
+    scores: dict[tuple[str, int], float] = field(default_factory=dict)
+    """Weighted rules: each sentence's score, by (field, sentence number)."""
 
 
 class _Evaluator:
-    def __init__(
-        self, compiled: CompiledRules, terms: ArticleTerms, article: Article, rule: ParsedRule, sentences: Sentences
-    ) -> None:
+    def __init__(self, compiled: CompiledRules, context: ArticleContext, rule: ParsedRule) -> None:
         self.compiled = compiled
-        self.terms = terms
-        self.article = article
-        self.sentences = sentences
-        self.fields = set(rule.spec.fields)
+        self.context = context
+        self.terms = context.terms
+        self.fields = compiled.looks_in[id(rule)]
+        self.results = context.results.setdefault(self.fields, {})
         self.failed: str | None = None
 
-    def evaluate(self, node: Node) -> list[tuple[Occurrence, str, str]] | None:
+    def evaluate(self, node: Node) -> _Found | None:
         """Occurrences (with their term and clause) satisfying `node`, or None when it fails."""
         result = self._evaluate(node)
         if result is None and self.failed is None:
             self.failed = self.compiled.clause[id(node)]
         return result
 
-    def _evaluate(self, node: Node) -> list[tuple[Occurrence, str, str]] | None:
-        if isinstance(node, Words):
-            occurrences = (
-                self.terms.prefixes.get(node.text, [])
-                if node.prefix
-                else self.terms.words.get(self.compiled.key[id(node)], [])
-            )
-            clause = self.compiled.clause[id(node)]
-            found = [(o, node.text, clause) for o in occurrences if self._in_field(o, node.field)]
-            return found or None
-        if isinstance(node, Entity):
-            clause = self.compiled.clause[id(node)]
-            found = [(o, member, clause) for o, member in self._entity(node.name) if self._in_field(o, node.field)]
-            return found or None
-        if isinstance(node, Meta):
-            return [] if self._meta(node) else None
-        if isinstance(node, And):
-            collected: list[tuple[Occurrence, str, str]] = []
-            for item in node.items:
-                part = self.evaluate(item)
-                if part is None:
-                    return None
-                collected += part
-            return collected
-        if isinstance(node, Or):
-            word_set = self.compiled.word_sets.get(id(node))
-            if word_set is not None:
-                found_words = self.terms.words
-                return [
-                    (o, text, clause)
-                    for key in word_set.keys() & found_words.keys()
-                    for text, clause in (word_set[key],)
-                    for o in found_words[key]
-                    if o.field in self.fields
-                ] or None
-            parts = [self._evaluate(item) for item in node.items]
-            held = [p for p in parts if p is not None]
-            return [o for p in held for o in p] if held else None
-        if isinstance(node, Not):
-            return [] if self._evaluate(node.item) is None else None
-        if isinstance(node, Near):
-            return self._near(node)
-        raise TypeError(node)
+    def _evaluate(self, node: Node) -> _Found | None:
+        """`node`'s result; that of a clause written more than once is computed once per article, and the
+        first clause that failed inside it (an AND's part, recorded by `evaluate`) is kept with it and
+        reported as if it were computed again."""
+        number = self.compiled.shared.get(id(node))
+        if number is None:
+            return _COMPUTE[type(node)](self, node)
+        known = self.results.get(number)
+        if known is None:
+            outer, self.failed = self.failed, None
+            known = self.results[number] = (_COMPUTE[type(node)](self, node), self.failed)
+            self.failed = outer
+        result, failed = known
+        if failed is not None and self.failed is None:
+            self.failed = failed
+        return result
 
-    def _in_field(self, occurrence: Occurrence, field: str | None) -> bool:
-        return occurrence.field in self.fields and (field is None or occurrence.field == field)
+    def _words(self, node: Words) -> _Found | None:
+        occurrences = (
+            self.terms.prefixes.get(node.text, [])
+            if node.prefix
+            else self.terms.words.get(self.compiled.key[id(node)], [])
+        )
+        clause = self.compiled.clause[id(node)]
+        allowed = self._allowed(node.field)
+        found = [(o, node.text, clause) for o in occurrences if o.field in allowed]
+        return found or None
+
+    def _members(self, node: Entity) -> _Found | None:
+        clause = self.compiled.clause[id(node)]
+        allowed = self._allowed(node.field)
+        found = [(o, member, clause) for o, member in self._entity(node.name) if o.field in allowed]
+        return found or None
+
+    def _condition(self, node: Meta) -> _Found | None:
+        return [] if self._meta(node) else None
+
+    def _all(self, node: And) -> _Found | None:
+        collected: _Found = []
+        for item in node.items:
+            part = self.evaluate(item)
+            if part is None:
+                return None
+            collected += part
+        return collected
+
+    def _any(self, node: Or) -> _Found | None:
+        word_set = self.compiled.word_sets.get(id(node))
+        if word_set is not None:
+            found_words = self.terms.words
+            return [
+                (o, text, clause)
+                for key in word_set.keys() & found_words.keys()
+                for text, clause in (word_set[key],)
+                for o in found_words[key]
+                if o.field in self.fields
+            ] or None
+        parts = [self._evaluate(item) for item in node.items]
+        held = [p for p in parts if p is not None]
+        return [o for p in held for o in p] if held else None
+
+    def _none(self, node: Not) -> _Found | None:
+        return [] if self._evaluate(node.item) is None else None
+
+    def _allowed(self, field: str | None) -> tuple[str, ...]:
+        """The fields a clause looks in: the rule's, narrowed by the clause's `title:` or `text:`."""
+        if field is None:
+            return self.fields
+        return (field,) if field in self.fields else ()
 
     def _meta(self, node: Meta) -> bool:
+        article = self.context.article
         if node.field == "lang":
-            return (self.article.language or "").lower().startswith(node.value)
-        return _covers((self.article.domain or "").lower(), node.value)
+            return (article.language or "").lower().startswith(node.value)
+        return _covers((article.domain or "").lower(), node.value)
 
     def _entity(self, name: str) -> list[tuple[Occurrence, str]]:
         found = sorted(self.terms.entities.get(name, []), key=lambda p: (p[0].field != "title", p[0].start))
-        entity_list = self.compiled.entity_lists[name]
-        if entity_list.kind != "person":
+        if self.compiled.entity_lists[name].kind != "person":
             return found
-        return found + self._surnames(name, found)
+        return found + surname_mentions(self.compiled.persons[name], self.terms, found)
 
-    def _surnames(self, name: str, full: list[tuple[Occurrence, str]]) -> list[tuple[Occurrence, str]]:
-        """Surname-only mentions, as each member allows: always, or after its first full mention."""
-        firsts: dict[str, Occurrence] = {}
-        for occ, member in full:
-            firsts.setdefault(member, occ)
-        order = {"title": 0, "text": 1}
-        extra = []
-        for person in self.compiled.persons[name]:
-            if person.use == "never" or (person.use == "after-full-name" and person.name not in firsts):
-                continue
-            first = firsts.get(person.name)
-            surname, key = _surname(person.name)
-            for occ in self.terms.surnames.get(key, ()):
-                if any(o.field == occ.field and o.start <= occ.start < o.end for o, _ in full):
-                    continue  # part of a full mention
-                spelt = fold(occ.term).removesuffix("'s")
-                if self.terms.fields[occ.field][occ.end : occ.end + 1] == "-":
-                    continue  # a compound names a thing after the person ("the Soleimani-class corvette")
-                if person.use == "always":
-                    text = self.terms.fields[occ.field]
-                    if person.spelt_as(spelt) and not person.other_given_name(text, occ.start):
-                        extra.append((occ, person.name))
-                elif first is not None and (order[occ.field], occ.start) > (order[first.field], first.start):
-                    if spelt == surname or fuzzy_ok(spelt):
-                        extra.append((occ, person.name))
-        return extra
-
-    def _near(self, node: Near) -> list[tuple[Occurrence, str, str]] | None:
+    def _near(self, node: Near) -> _Found | None:
         left, right = self._evaluate(node.left), self._evaluate(node.right)
         if not left or not right:
             return None
         # Right-hand mentions by where they may pair: their sentence (or only their field, with /any), so
-        # that mentions in different sentences are never compared.
-        number = self.sentences.number
-        places: dict[tuple[str, int], list[tuple[Occurrence, str, str]]] = defaultdict(list)
+        # that mentions in different sentences are never compared; only the sentences the left side has.
+        anywhere = node.across_sentences
+        sentences = {a[0].sentence for a in left}
+        places: dict[tuple[str, int], _Found] = {}
         for b in right:
-            places[(b[0].field, -1 if node.across_sentences else number(b[0].field, b[0].start))].append(b)
+            if anywhere or b[0].sentence in sentences:
+                places.setdefault((b[0].field, -1 if anywhere else b[0].sentence), []).append(b)
         clause = self.compiled.clause[id(node)]
         pairs = []
         for a in left:
-            place = (a[0].field, -1 if node.across_sentences else number(a[0].field, a[0].start))
-            for b in places.get(place, ()):
-                if _words_between(self.terms.fields[a[0].field], a[0], b[0], node.distance) <= node.distance:
+            for b in places.get((a[0].field, -1 if anywhere else a[0].sentence), ()):
+                if _within(self.terms.fields[a[0].field], a[0], b[0], node.distance):
                     pairs += [(a[0], a[1], clause), (b[0], b[1], clause)]
         return pairs or None
+
+
+_COMPUTE: dict[type, Callable[[_Evaluator, Any], _Found | None]] = {
+    Words: _Evaluator._words,
+    Entity: _Evaluator._members,
+    Meta: _Evaluator._condition,
+    And: _Evaluator._all,
+    Or: _Evaluator._any,
+    Not: _Evaluator._none,
+    Near: _Evaluator._near,
+}
+"""How each kind of clause is evaluated (a table: one lookup instead of a chain of isinstance tests)."""
+
+
+class _InSentence(_Evaluator):
+    """A rule's query evaluated on one sentence of the article: its words and names only there."""
+
+    def __init__(self, whole: _Evaluator, place: tuple[str, int]) -> None:
+        self.compiled = whole.compiled
+        self.context = whole.context
+        self.terms = whole.terms
+        self.fields = whole.fields
+        self.failed = None
+        self.whole = whole
+        self.place = place
+
+    def _evaluate(self, node: Node) -> _Found | None:
+        if isinstance(node, (Words, Entity)) or id(node) in self.compiled.word_sets:
+            name, sentence = self.place
+            found = self.whole._evaluate(node) or ()
+            return [m for m in found if m[0].sentence == sentence and m[0].field == name] or None
+        return _COMPUTE[type(node)](self, node)
 
 
 def _covers(domain: str, pattern: str) -> bool:
@@ -352,42 +349,55 @@ def _covers(domain: str, pattern: str) -> bool:
     return domain == pattern or domain.endswith("." + pattern)
 
 
-def _words_between(text: str, a: Occurrence, b: Occurrence, limit: int) -> int:
-    """How many words stand between two mentions (0 when adjacent or overlapping; past `limit` roughly)."""
+def _within(text: str, a: Occurrence, b: Occurrence, limit: int) -> bool:
+    """Whether at most `limit` words stand between two mentions (adjacent or overlapping ones do)."""
     left, right = (a, b) if a.start <= b.start else (b, a)
     if right.start <= left.end:
-        return 0
+        return True
     if right.start - left.end > (limit + 1) * MAX_WORD_CHARS:
-        return limit + 1  # too far apart for `limit` words of any plausible length
-    return len(_WORD.findall(text, left.end, right.start))
+        return False  # too far apart for `limit` words of any plausible length
+    return _more_words(limit).match(text, left.end, right.start) is None
 
 
-def evaluate(
-    compiled: CompiledRules, terms: ArticleTerms, article: Article, rule: ParsedRule, sentences: Sentences
-) -> Outcome:
+@lru_cache(maxsize=1_000)
+def _more_words(limit: int) -> re.Pattern[str]:
+    """Matches from a position when more than `limit` words follow (in C: no list of the words is built)."""
+    return re.compile(rf"(?:[\W_]*+[^\W_]++){{{limit + 1}}}")  # possessive: a word is never split in two
+
+
+def evaluate(compiled: CompiledRules, context: ArticleContext, rule: ParsedRule) -> Outcome:
     """Evaluate one rule on an article whose terms were found already."""
-    spec = rule.spec
-    language = (article.language or "").lower()
-    if spec.languages and not any(language.startswith(lang) for lang in spec.languages):
-        return Outcome(rule, None, f"languages: {', '.join(spec.languages)} (article: {language or 'unknown'})")
-    domain = (article.domain or "").lower()
-    if spec.sources.include and not any(_covers(domain, p) for p in spec.sources.include):
-        return Outcome(rule, None, f"sources.include: {', '.join(spec.sources.include)}")
-    if any(_covers(domain, p) for p in spec.sources.exclude):
-        return Outcome(rule, None, f"sources.exclude: {domain}")
-    evaluator = _Evaluator(compiled, terms, article, rule, sentences)
-    found: list[tuple[Occurrence, str, str]] = []
+    spec, article = rule.spec, context.article
+    if spec.languages:
+        language = (article.language or "").lower()
+        if not any(language.startswith(lang) for lang in spec.languages):
+            return Outcome(rule, None, f"languages: {', '.join(spec.languages)} (article: {language or 'unknown'})")
+    if spec.sources.include or spec.sources.exclude:
+        domain = (article.domain or "").lower()
+        if spec.sources.include and not any(_covers(domain, p) for p in spec.sources.include):
+            return Outcome(rule, None, f"sources.include: {', '.join(spec.sources.include)}")
+        if any(_covers(domain, p) for p in spec.sources.exclude):
+            return Outcome(rule, None, f"sources.exclude: {domain}")
+    evaluator = _Evaluator(compiled, context, rule)
+    found: _Found = []
     if rule.tree is not None:
         held = evaluator.evaluate(rule.tree)
         if held is None:
             return Outcome(rule, None, evaluator.failed)
         found += held
+    scores: dict[tuple[str, int], float] = {}
     if rule.weighted:
         total = 0.0
         for tree, weight in rule.weighted:
+            needs = compiled.needs.get(id(tree))
+            if needs is not None and needs.isdisjoint(context.found):
+                continue  # none of the terms it needs occurs: it adds nothing
             mentions = evaluator.evaluate(tree) or []
             # Each sentence counts once: a NEAR pair, or a phrase inside another term, is one mention.
-            total += weight * len({(o.field, sentences.number(o.field, o.start)) for o, _, _ in mentions})
+            places = {(o.field, o.sentence) for o, _, _ in mentions}
+            total += weight * len(places)
+            for place in places:
+                scores[place] = scores.get(place, 0.0) + weight
             if weight > 0:
                 found += mentions
         if total < (spec.threshold or 0.0):
@@ -396,19 +406,17 @@ def evaluate(
     for occ, term, clause in found:
         unique.setdefault(
             (occ.field, occ.start, occ.end),
-            Match(term=term, text=occ.term, field=occ.field, start=occ.start, end=occ.end, clause=clause),
+            Match(term, occ.term, occ.field, occ.start, occ.end, clause),
         )
     matches = _outermost(sorted(unique.values(), key=lambda m: (m.field != "title", m.start, -m.end)))
     if len(matches) < spec.min_mentions:
         return Outcome(rule, None, f"min_mentions: {spec.min_mentions} (found {len(matches)})")
-    return Outcome(rule, matches, None)
+    return Outcome(rule, matches, None, scores)
 
 
-def partial_matches(
-    compiled: CompiledRules, terms: ArticleTerms, article: Article, rule: ParsedRule, sentences: Sentences
-) -> list[str]:
+def partial_matches(compiled: CompiledRules, context: ArticleContext, rule: ParsedRule) -> list[str]:
     """The words, phrases and entity lists of a rule that occur in the article, each with its first mention."""
-    evaluator = _Evaluator(compiled, terms, article, rule, sentences)
+    evaluator = _Evaluator(compiled, context, rule)
     found = []
     stack = list(_trees(rule))
     while stack:
@@ -436,8 +444,8 @@ def _outermost(matches: list[Match]) -> tuple[Match, ...]:
     return tuple(kept)
 
 
-def to_hit(outcome: Outcome, sentences: Sentences, version: str) -> RuleHit:
-    """The stored and shown form of a rule that held."""
+def to_hit(compiled: CompiledRules, context: ArticleContext, outcome: Outcome, version: str) -> RuleHit:
+    """The stored and shown form of a rule that held, the sentence carrying its meaning first."""
     assert outcome.matches is not None
     spec = outcome.rule.spec
     return RuleHit(
@@ -445,18 +453,45 @@ def to_hit(outcome: Outcome, sentences: Sentences, version: str) -> RuleHit:
         severity=spec.severity,
         alert=tuple(spec.alert),
         matches=outcome.matches,
-        snippets=snippets(outcome.matches, sentences),
+        snippets=snippets(outcome.matches, context.terms.sentences, _lead(compiled, context, outcome)),
         score=score(outcome.matches),
         rules_version=version,
     )
 
 
-_Anchor = tuple[str, str]  # ("word", key) | ("prefix", term) | ("entity", list name)
+def _lead(compiled: CompiledRules, context: ArticleContext, outcome: Outcome) -> tuple[str, int] | None:
+    """The sentence (field, number) that carries a rule's meaning: where its query holds on its own, then
+    the highest weighted score, then the most distinct matched terms; ties to the earliest, title first."""
+    assert outcome.matches is not None
+    number = context.terms.sentences.number
+    terms: dict[tuple[str, int], set[str]] = {}
+    for match in outcome.matches:  # title first, then in order
+        terms.setdefault((match.field, number(match.field, match.start)), set()).add(match.term)
+    if len(terms) < 2:
+        return None
+    rule = outcome.rule
+    if rule.tree is not None and id(rule.tree) in compiled.combining:
+        whole = _Evaluator(compiled, context, rule)
+        holds = {place: _InSentence(whole, place)._evaluate(rule.tree) is not None for place in terms}
+    else:  # an OR of terms holds wherever one of them is mentioned
+        holds = dict.fromkeys(terms, True)
+
+    def rank(place: tuple[str, int]) -> tuple[bool, float, int]:
+        return holds[place], outcome.scores.get(place, 0.0), len(terms[place])
+
+    return max(terms, key=rank)  # the first of equals
 
 
 def _trees(rule: ParsedRule) -> list[Node]:
     """Every query tree of a rule: its query and its weighted terms."""
     return ([rule.tree] if rule.tree is not None else []) + [tree for tree, _ in rule.weighted]
+
+
+def _combines(node: Node) -> bool:
+    """Whether a query has AND, NEAR or NOT in it (else it holds wherever one of its terms is mentioned)."""
+    if isinstance(node, (And, Near, Not)):
+        return True
+    return isinstance(node, Or) and any(_combines(item) for item in node.items)
 
 
 def _rule_anchors(rule: ParsedRule) -> list[tuple[str, str, float]] | None:
@@ -507,17 +542,22 @@ def _word_cost(text: str) -> float:
     return (1.0 if name else 4.0) / (1 + len(text) / 20)
 
 
-def candidate_rules(compiled: CompiledRules, terms: ArticleTerms) -> list[int]:
+def candidate_rules(compiled: CompiledRules, context: ArticleContext) -> list[int]:
     """Indexes of the rules worth evaluating: one of their anchors occurred, or they have none."""
     candidates = set(compiled.always)
     anchored = compiled.anchored
-    for list_name, persons in compiled.persons.items():  # a surname alone may be the mention
-        if any(p.use == "always" and _surname(p.name)[1] in terms.surnames for p in persons):
-            candidates.update(anchored.get(("entity", list_name), ()))
-    for kind, found in (("word", terms.words), ("prefix", terms.prefixes), ("entity", terms.entities)):
-        for value in found:
-            candidates.update(anchored.get((kind, value), ()))
+    for anchor in context.found:
+        candidates.update(anchored.get(anchor, ()))
     return sorted(candidates)
 
 
-__all__ = ["CompiledRules", "Outcome", "candidate_rules", "evaluate", "find_terms", "partial_matches", "to_hit"]
+__all__ = [
+    "ArticleContext",
+    "CompiledRules",
+    "Outcome",
+    "candidate_rules",
+    "evaluate",
+    "find_terms",
+    "partial_matches",
+    "to_hit",
+]

@@ -1,4 +1,8 @@
-"""What a hit shows: every matched mention with offsets and the clause it satisfied, marked snippets, a score."""
+"""What a hit shows: every matched mention with offsets and the clause it satisfied, marked snippets, a score.
+
+The first snippet is the sentence that carries the rule's meaning (chosen by the engine: where the query holds
+in one sentence, the highest weighted score, the most distinct terms); the others follow in article order.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from newswatch.worker.rules.text import sentence_bounds
+from newswatch.worker.rules.text import Sentences
 
 SNIPPET_CHARS = 300
 ELLIPSIS = "… "
@@ -71,7 +75,7 @@ class RuleHit:
 
     @property
     def snippet(self) -> str:
-        """The first snippet's plain text (the one-line summary of the hit)."""
+        """The first snippet's plain text: the sentence that carries the rule's meaning (the hit's summary)."""
         return self.snippets[0].text if self.snippets else ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,40 +95,37 @@ def score(matches: Iterable[Match]) -> float:
     return sum(TITLE_WEIGHT if m.field == "title" else 1.0 for m in matches)
 
 
-class Sentences:
-    """Sentence bounds of an article's fields, found on first use and shared by all its hits."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        self.fields = fields
-        self._bounds: dict[str, tuple[list[int], list[int]]] = {}
-
-    def _of(self, field: str) -> tuple[list[int], list[int]]:
-        if field not in self._bounds:
-            self._bounds[field] = sentence_bounds(self.fields[field])
-        return self._bounds[field]
-
-    def around(self, field: str, start: int, end: int) -> tuple[int, int, bool, bool]:
-        return _sentence(self.fields[field], self._of(field), start, end)
-
-    def number(self, field: str, offset: int) -> int:
-        """Which sentence of the field (0-based) holds the character at `offset`."""
-        return bisect.bisect_right(self._of(field)[0], offset) - 1
-
-
-def snippets(matches: Iterable[Match], sentences: Sentences) -> tuple[Snippet, ...]:
-    """One snippet per sentence holding mentions, in order, each mention marked."""
+def snippets(
+    matches: Iterable[Match], sentences: Sentences, lead: tuple[str, int] | None = None
+) -> tuple[Snippet, ...]:
+    """One snippet per sentence holding mentions, each mention marked: the sentence `lead` (field, number)
+    first, the others in order."""
     fields = sentences.fields
     by_sentence: dict[tuple[str, int, int, bool, bool], list[tuple[int, int]]] = {}
+    leading = None
+    lead_field, lead_number = lead or ("", -1)
     for match in matches:
-        place = sentences.around(match.field, match.start, match.end)
-        by_sentence.setdefault((match.field, *place), []).append((match.start, match.end))
+        bounds = sentences.bounds(match.field)
+        place = (match.field, *_sentence(fields[match.field], bounds, match.start, match.end))
+        by_sentence.setdefault(place, []).append((match.start, match.end))
+        if (
+            leading is None
+            and match.field == lead_field
+            and bisect.bisect_right(bounds[0], match.start) == lead_number + 1
+        ):
+            leading = place
+    order = list(by_sentence)
+    if leading is not None:
+        order.remove(leading)
+        order.insert(0, leading)
     result = []
-    for (field, start, end, cut_before, cut_after), spans in by_sentence.items():
+    for field, start, end, cut_before, cut_after in order:
+        spans = by_sentence[(field, start, end, cut_before, cut_after)]
         text = fields[field]
-        lead = text[start:end]
-        stripped = len(lead) - len(lead.lstrip())
+        sentence = text[start:end]
+        stripped = len(sentence) - len(sentence.lstrip())
         shift = start + stripped - (len(ELLIPSIS) if cut_before else 0)
-        body = (ELLIPSIS if cut_before else "") + lead.strip() + (ELLIPSIS.strip() if cut_after else "")
+        body = (ELLIPSIS if cut_before else "") + sentence.strip() + (ELLIPSIS.strip() if cut_after else "")
         marks = _merge((a - shift, b - shift) for a, b in sorted(spans))
         result.append(Snippet(body, marks))
     return tuple(result)

@@ -1,23 +1,25 @@
 """Reading a rules file: YAML to validated rule models, every mistake located as `file:line:column`.
 
-An invalid rule is never dropped with a warning: the whole file is refused with the first mistake, so an
-analyst never believes a rule is watching when it is not.
+An invalid rule is never dropped with a warning: the whole file is refused, with every mistake in it, so
+an analyst never believes a rule is watching when it is not. Beyond the schema, `checks.py` checks each
+rule's queries, languages and channels.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
+from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
 from newswatch.worker.durations import parse_duration
-from newswatch.worker.errors import RuleError
-from newswatch.worker.rules.located import LineLoader, Located, locate
-from newswatch.worker.rules.query import Node, QueryError, parse_query
+from newswatch.worker.errors import RuleError, RulesFileError
+from newswatch.worker.rules.checks import CheckedRules, check_rules_as_written
+from newswatch.worker.rules.located import Located, locate_all, read_located
 
 TEXT_FIELDS: tuple[Literal["title", "text"], ...] = ("title", "text")
 
@@ -197,102 +199,89 @@ class ParsedRule(BaseModel):
     """Where `examples.match` and `examples.no_match` stand in the file."""
 
 
-def read_rules(text: str, *, file: str) -> tuple[str, dict[str, EntityList], list[ParsedRule]]:
-    """Validate a rules document; returns (version, entity lists, rules) or raises `RuleError`."""
+def check_rules(text: str, *, file: str, channels: Collection[str] | None = None) -> CheckedRules:
+    """Every mistake of a rules document, located; `channels` are the configured channel names (None: rules
+    may name any)."""
     version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     try:
-        data = yaml.load(text, Loader=LineLoader)  # noqa: S506 - a SafeLoader subclass
+        data, mistakes = read_located(text, file=file)
     except RuleError as exc:
-        raise RuleError(exc.reason, file=file, line=exc.line, column=exc.column) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        context = ""
-        if exc.context and exc.context_mark:
-            context = f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
-        raise RuleError(f"invalid YAML: {exc.problem}{context}", file=file, line=line, column=column) from None
-    if not isinstance(data, Located):
-        raise RuleError("expected a mapping with a `rules:` list", file=file, line=1, column=1)
+        return CheckedRules(version, {}, [], [exc])
+    entities, models = _valid_parts(data)
     try:
-        parsed = RulesFile.model_validate(data)
+        RulesFile.model_validate(data)
     except ValidationError as exc:
-        raise locate(exc, data, file) from None
+        mistakes += locate_all(exc, data, file)
+    raw_entities = data.get("entities")
+    checks, rule_mistakes = check_rules_as_written(
+        data.get("rules"),
+        file=file,
+        lists=list(raw_entities) if isinstance(raw_entities, dict) else [],
+        channels=channels,
+    )
     rules = []
-    names: set[str] = set()
-    raw_rules = data.get("rules") or []
-    for index, rule in enumerate(parsed.rules):
-        raw = raw_rules[index]
-        if rule.name in names:
-            line, column, _ = raw.value_at.get("name", (*raw.where, None))
-            raise RuleError(f"duplicate rule name {rule.name!r}", file=file, line=line, column=column)
-        names.add(rule.name)
-        if rule.query is None and not rule.terms:
-            raise RuleError(f"{rule.name}: a rule needs a `query` or weighted `terms`", file=file, line=raw.where[0])
-        if rule.terms and rule.threshold is None:
-            line, column, _ = raw.value_at.get("terms", (*raw.where, None))
-            raise RuleError(f"{rule.name}: weighted `terms` need a `threshold`", file=file, line=line, column=column)
-        tree = _parse(rule.query, raw, file) if rule.query is not None else None
-        if tree is not None:
-            _check_entities(tree, parsed.entities, raw, file)
-        weighted = []
-        for term, raw_term in zip(rule.terms, raw.get("terms") or [], strict=False):
-            term_tree = _parse(term.query, raw_term, file)
-            _check_entities(term_tree, parsed.entities, raw_term, file)
-            weighted.append((term_tree, term.weight))
+    for index, raw, check in checks:
+        model = models[index]
+        if model is None or not check.lists <= entities.keys():
+            continue  # a list it names has a mistake of its own, reported there
         raw_examples = raw.get("examples")
-        example_lines = (
-            {kind: at[0] for kind, at in raw_examples.value_at.items()} if isinstance(raw_examples, Located) else {}
-        )
         rules.append(
             ParsedRule(
-                spec=rule,
-                tree=tree,
-                weighted=tuple(weighted),
+                spec=model,
+                tree=check.tree,
+                weighted=tuple(zip(check.terms, (term.weight for term in model.terms), strict=True)),
                 line=raw.where[0],
-                example_lines=example_lines,
+                example_lines=(
+                    {kind: at[0] for kind, at in raw_examples.value_at.items()}
+                    if isinstance(raw_examples, Located)
+                    else {}
+                ),
             )
         )
-    return version, parsed.entities, rules
+    unique = {str(mistake): mistake for mistake in mistakes + rule_mistakes}.values()
+    return CheckedRules(version, entities, rules, sorted(unique, key=lambda m: (m.line or 0, m.column or 0)))
 
 
-def read_rules_file(path: Path) -> tuple[str, dict[str, EntityList], list[ParsedRule]]:
+def read_rules(
+    text: str, *, file: str, channels: Collection[str] | None = None
+) -> tuple[str, dict[str, EntityList], list[ParsedRule]]:
+    """Validate a rules document; returns (version, entity lists, rules) or raises `RulesFileError` listing
+    every mistake."""
+    checked = check_rules(text, file=file, channels=channels)
+    if checked.mistakes:
+        raise RulesFileError(checked.mistakes)
+    return checked.version, checked.entities, checked.rules
+
+
+def read_rules_file(
+    path: Path, *, channels: Collection[str] | None = None
+) -> tuple[str, dict[str, EntityList], list[ParsedRule]]:
     """`read_rules` on a file; an unreadable file is a `RuleError` naming it."""
+    return read_rules(read_rules_text(path), file=str(path), channels=channels)
+
+
+def read_rules_text(path: Path) -> str:
+    """The text of a rules file; an unreadable one is a `RuleError` naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RuleError(f"cannot read rules file: {exc.strerror}", file=str(path)) from None
     except UnicodeDecodeError as exc:
         raise RuleError(f"rules file is not UTF-8 text ({exc.reason})", file=str(path)) from None
-    return read_rules(text, file=str(path))
 
 
-def _parse(query: str, raw: Located, file: str) -> Node:
-    try:
-        return parse_query(query)
-    except QueryError as exc:
-        line, column, style = raw.value_at.get("query", (*raw.where, None))
-        if style in (None, "") and "\n" not in query:
-            column += exc.column  # a plain one-line scalar: the query starts at the value's column
-        elif style in ("'", '"') and "\n" not in query:
-            column += exc.column + 1
-        raise RuleError(f"query: {exc.message}", file=file, line=line, column=column) from None
-
-
-def _check_entities(tree: Node, entities: dict[str, EntityList], raw: Located, file: str) -> None:
-    from newswatch.worker.rules.query import And, Entity, Near, Not, Or
-
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Entity) and node.name not in entities:
-            line, column, _ = raw.value_at.get("query", (*raw.where, None))
-            known = ", ".join(f"@{name}" for name in entities) or "none defined"
-            raise RuleError(
-                f"query: unknown entity list @{node.name} (known: {known})", file=file, line=line, column=column
-            )
-        if isinstance(node, (And, Or)):
-            stack.extend(node.items)
-        elif isinstance(node, Not):
-            stack.append(node.item)
-        elif isinstance(node, Near):
-            stack += [node.left, node.right]
+def _valid_parts(data: Located) -> tuple[dict[str, EntityList], list[RuleModel | None]]:
+    """The entity lists and rules that validate on their own (None for a rule that does not), so that the
+    rest of a file with a mistake is still checked."""
+    entities: dict[str, EntityList] = {}
+    raw_entities, raw_rules = data.get("entities"), data.get("rules")
+    for name, raw in raw_entities.items() if isinstance(raw_entities, dict) else ():
+        with suppress(ValidationError):
+            entities[name] = EntityList.model_validate(raw)
+    models: list[RuleModel | None] = []
+    for raw in raw_rules if isinstance(raw_rules, list) else ():
+        try:
+            models.append(RuleModel.model_validate(raw))
+        except ValidationError:
+            models.append(None)
+    return entities, models

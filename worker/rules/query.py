@@ -9,14 +9,16 @@
     primary := "(" or ")" | field ":" primary | word ["*"] | '"' phrase '"' | "@" entity-list
 
 Fields are `title:` and `text:` (where to look) and `source:` and `lang:` (which articles: a site
-domain, a language code). Operators are upper case; lower-case "and", "or", "not" are words. Errors are
-`QueryError(message, column)` with the 0-based column in the query text.
+domain, an ISO 639-1 language code). Operators are upper case; lower-case "and", "or", "not" are words.
+Errors are `QueryError(message, column)` with the 0-based column in the query text.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from newswatch.worker.rules.languages import is_language_code, unknown_language
 
 TEXT_FIELDS = ("title", "text")
 META_FIELDS = ("source", "lang")
@@ -245,6 +247,8 @@ class _Parser:
             value = self._peek()
             if value is None or value.kind != "word" or value.column != lexeme.column + len(lexeme.text):
                 raise QueryError(f"expected a value right after '{name}:'", lexeme.column + len(lexeme.text))
+            if name == "lang" and not is_language_code(value.text):
+                raise QueryError(unknown_language(value.text), value.column)
             self.index += 1
             return Meta(name, value.text.lower())
         if name not in TEXT_FIELDS:

@@ -7,7 +7,8 @@ article is folded to a same-length string (offsets stay valid) and scanned by on
 C code). pyahocorasick knows no word boundaries (#95): text and terms both have every non-alphanumeric
 character turned into a space and terms are stored between spaces, so every hit is a whole word. Only
 capitalised words go through the transliteration-aware name matching (`text.skeleton`), which no
-automaton can express.
+automaton can express. A name listed in several entity lists (a commander who is also an official) counts
+for each of them.
 
 One module on purpose (over 300 lines): the spelling table and the scan that reads it change together.
 """
@@ -17,14 +18,16 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import ahocorasick
 import simplemma
 
-from newswatch.worker.rules.text import ARABIC_PARTICLES, fold, lemma, skeleton, tokenize
+from newswatch.worker.rules.text import ARABIC_PARTICLES, Sentences, fold, lemma, skeleton, tokenize
 
 MIN_SKELETON_LETTERS = 6
 MIN_SKELETON_SOUNDS = 4
@@ -34,21 +37,24 @@ MAX_VARIANTS = 200
 """Spellings per term at most (inflections times separators); the commonest come first."""
 _SEPARATORS = (" ", "-", "")
 _CAPITALISED = re.compile(
-    r"\b[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u017F\u0391-\u03A9\u0410-\u042F][^\W_]*(?:['’][^\W_]+)*"
+    r"[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u017F\u0391-\u03A9\u0410-\u042F](?<!\w.)[^\W_]*(?:['’][^\W_]+)*"
 )
-"""Words starting with a capital letter (Latin, Greek, Cyrillic); candidates are checked with isupper()."""
+"""Words starting with a capital letter (Latin, Greek, Cyrillic); candidates are checked with isupper(). The
+word boundary is checked by a lookbehind after the capital, not before it: a pattern that opens with a
+character class lets the regex engine skip ahead to candidates in C, several times faster."""
 _NEXT_WORD = re.compile(r"[\s\-‐‑–—]*([^\W_]+(?:['’][^\W_]+)*)")
 _DASH_CHARS = {c: "-" for c in "‐‑‒–—―"} | {c: "'" for c in "’‘ʼ´"}
 
 
-@dataclass(frozen=True)
-class Occurrence:
-    """Where a term was found: field and character offsets into it."""
+class Occurrence(NamedTuple):
+    """Where a term was found: field, character offsets into it, and which sentence of the field (0-based)
+    holds its start. A tuple: an article has hundreds, made in the scan's inner loop."""
 
     field: str
     start: int
     end: int
     term: str
+    sentence: int
 
 
 @dataclass(frozen=True)
@@ -66,11 +72,22 @@ class ArticleTerms:
     """Every term occurrence in one article."""
 
     fields: dict[str, str]
+    sentences: Sentences = field(init=False)
     words: dict[str, list[Occurrence]] = field(default_factory=lambda: defaultdict(list))
     prefixes: dict[str, list[Occurrence]] = field(default_factory=lambda: defaultdict(list))
     entities: dict[str, list[tuple[Occurrence, str]]] = field(default_factory=lambda: defaultdict(list))
     surnames: dict[str, list[Occurrence]] = field(default_factory=lambda: defaultdict(list))
     """Skeleton -> capitalised words that may be a person's surname-only mention."""
+
+    def __post_init__(self) -> None:
+        self.sentences = Sentences(self.fields)
+
+
+_Names = dict[tuple[int, int], dict[str, str]]
+"""Name matches of one field: span -> entity list -> member."""
+_Capitalised = tuple[str, str, tuple[Alias, ...]]
+"""What a capitalised word may begin: its folded form, its skeleton if a surname has it, names it begins."""
+_UNSEEN: _Capitalised = ("", "", ())
 
 
 @lru_cache(maxsize=1)
@@ -139,6 +156,7 @@ def name_variants(alias: str) -> list[str]:
     return list(dict.fromkeys(v for v in variants if v))[:MAX_VARIANTS]
 
 
+_ASCII_BYTES = bytes(range(128))
 _ASCII_SPACES = {code: " " for code in range(128) if not chr(code).isalnum()}
 _ASCII_TABLE = bytes(
     ord(" ") if not chr(code).isalnum() else ord(chr(code).lower()) for code in range(256) if code < 128
@@ -151,7 +169,9 @@ def scan_text(text: str) -> str:
     Terms are stored the same way between spaces, so every automaton hit starts and ends on word bounds.
     """
     if not text.isascii():
-        for ch in {ch for ch in set(text) if not ch.isascii()}:
+        # The characters left when every ASCII byte is deleted from the UTF-8 (in C, faster than a regex).
+        rest = text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+        for ch in set(rest):
             text = text.replace(ch, _space_or_fold(ch))
     if text.isascii():  # bytes.translate is a C table lookup per character
         return f" {text.encode('ascii').translate(_ASCII_TABLE).decode('ascii')} "
@@ -187,6 +207,8 @@ class TermIndex:
         self.entity_words: dict[str, list[tuple[str, str]]] = defaultdict(list)  # word key -> (list, member)
         self.aliases: dict[str, list[Alias]] = defaultdict(list)  # skeleton of the first word -> aliases
         self.surname_keys: set[str] = set()
+        self._capitalised: dict[str, _Capitalised | None] = {}
+        """Capitalised word -> what it may begin here (a surname, names), else None."""
 
     def add_word(self, key: str, text: str) -> None:
         for spelling in word_variants(text):
@@ -216,7 +238,11 @@ class TermIndex:
                 for kind, ident in entries:
                     stored[f" {key}" if kind == "prefix" else f" {key} "].append((kind, ident))
         for key, found in stored.items():
-            self._automaton.add_word(key, (len(key), tuple(dict.fromkeys(found))))
+            entries = list(dict.fromkeys(found))
+            words = tuple(ident for kind, ident in entries if kind == "word")
+            prefixes = tuple(ident for kind, ident in entries if kind == "prefix")
+            names = tuple(tuple(ident.split("\x00")) for kind, ident in entries if kind == "name")
+            self._automaton.add_word(key, (len(key), words, prefixes, names))
         if stored:
             self._automaton.make_automaton()
 
@@ -225,45 +251,70 @@ class TermIndex:
         if not self._entries:
             return
         padded = scan_text(text)
-        names: dict[tuple[int, int], tuple[str, str]] = {}
-        for last, (length, entries) in self._automaton.iter(padded):
+        starts = terms.sentences.bounds(name)[0]
+        words, prefixes = terms.words, terms.prefixes
+        names: _Names = defaultdict(dict)
+        for last, (length, word_keys, prefix_keys, name_keys) in self._automaton.iter(padded):
             # The stored key has a leading space (and a trailing one unless a prefix); the padding adds one
             # character before the text, so text offsets are padded offsets minus one.
             start = last - length + 1
-            for kind, ident in entries:
-                if kind == "prefix":
-                    stop = last + 1
-                    while padded[stop].isalnum():
-                        stop += 1
-                    terms.prefixes[ident].append(Occurrence(name, start, stop - 1, text[start : stop - 1]))
-                elif kind == "word":
-                    terms.words[ident].append(Occurrence(name, start, last - 1, text[start : last - 1]))
-                else:
-                    list_name, member = ident.split("\x00")
-                    names[(start, last - 1)] = (list_name, member)
+            sentence = bisect_right(starts, start) - 1
+            if word_keys:
+                occurrence = Occurrence(name, start, last - 1, text[start : last - 1], sentence)
+                for key in word_keys:
+                    words[key].append(occurrence)
+            if prefix_keys:
+                stop = last + 1
+                while padded[stop].isalnum():
+                    stop += 1
+                occurrence = Occurrence(name, start, stop - 1, text[start : stop - 1], sentence)
+                for key in prefix_keys:
+                    prefixes[key].append(occurrence)
+            for list_name, member in name_keys:
+                names[(start, last - 1)][list_name] = member
         if self.aliases:
             self._scan_names(terms, name, text, names)
-        for (start, end), (list_name, member) in _outermost(names):
-            terms.entities[list_name].append((Occurrence(name, start, end, text[start:end]), member))
+        for (start, end), list_name, member in _outermost(names):
+            occurrence = Occurrence(name, start, end, text[start:end], bisect_right(starts, start) - 1)
+            terms.entities[list_name].append((occurrence, member))
 
-    def _scan_names(
-        self, terms: ArticleTerms, name: str, text: str, names: dict[tuple[int, int], tuple[str, str]]
-    ) -> None:
+    def _scan_names(self, terms: ArticleTerms, name: str, text: str, names: _Names) -> None:
         """Capitalised words: transliteration-aware name matches and possible surname-only mentions."""
-        aliases, surname_keys = self.aliases, self.surname_keys
+        starts = terms.sentences.bounds(name)[0]
+        if len(self._capitalised) > 100_000:  # the vocabulary of news is small; a flood of odd words is not
+            self._capitalised.clear()
+        known = self._capitalised
         for found in _CAPITALISED.finditer(text):
-            form, sound = _name_key(found.group())
-            if not sound or (sound not in aliases and sound not in surname_keys):
+            word = found.group()
+            candidate = known.get(word, _UNSEEN)
+            if candidate is _UNSEEN:
+                candidate = known[word] = self._candidate(word)
+            if candidate is None:
                 continue
-            start, end = found.start(), found.start() + len(form)
-            if sound in surname_keys:
-                terms.surnames[sound].append(Occurrence(name, start, end, text[start:end]))
-            for alias in aliases.get(sound, ()):  # longest spelling first
-                stop = _alias_end(alias, text, start, form)
+            form, surname, aliases = candidate
+            start = found.start()
+            if surname:
+                sentence = bisect_right(starts, start) - 1
+                end = start + len(form)
+                terms.surnames[surname].append(Occurrence(name, start, end, text[start:end], sentence))
+            matched: set[str] = set()  # lists with a name here: the longest spelling of each counts
+            for alias in aliases:
+                if alias.list_name in matched:
+                    continue
+                stop = _alias_end(alias, text, start + len(form))
                 if stop is not None:
-                    first = _particle_start(text, start)
-                    names.setdefault((first, stop), (alias.list_name, alias.member))
-                    break
+                    names[(_particle_start(text, start), stop)].setdefault(alias.list_name, alias.member)
+                    matched.add(alias.list_name)
+
+    def _candidate(self, word: str) -> _Capitalised | None:
+        """What a capitalised word may begin: a surname (its skeleton) and the names whose first word it is
+        (spelt so, or long enough to be matched by its skeleton), longest first; None: nothing."""
+        form, sound = _name_key(word)
+        if not sound:
+            return None
+        aliases = tuple(a for a in self.aliases.get(sound, ()) if form == a.forms[0] or fuzzy_ok(form))
+        surname = sound if sound in self.surname_keys else ""
+        return (form, surname, aliases) if surname or aliases else None
 
 
 @lru_cache(maxsize=100_000)
@@ -277,28 +328,27 @@ def _name_key(word: str) -> tuple[str, str]:
     return form, "" if form in ARABIC_PARTICLES else skeleton(form)
 
 
-def _alias_end(alias: Alias, text: str, start: int, form: str) -> int | None:
-    """End offset when the alias's words follow from `start` (particles skipped, capitalised, same sound)."""
-    position = start + len(form)
-    for index, (key, expected) in enumerate(zip(alias.keys, alias.forms, strict=True)):
-        if index == 0:
-            word = form
-        else:
-            while True:
-                found = _NEXT_WORD.match(text, position)
-                if found is None:
-                    return None
-                word, position = fold(found.group(1)), found.end()
-                if word not in ARABIC_PARTICLES:
-                    break
-            if word.endswith("'s"):
-                word, position = word[:-2], position - 2
-            capitalised = text[found.start(1)].isupper()
-            if word != expected and not (capitalised and fuzzy_ok(word) and skeleton(word) == key):
+def _alias_end(alias: Alias, text: str, position: int) -> int | None:
+    """End offset when the alias's other words follow its first, which ends at `position` (particles skipped,
+    capitalised, same sound)."""
+    for index in range(1, len(alias.keys)):
+        while True:
+            found = _NEXT_WORD.match(text, position)
+            if found is None:
                 return None
-        if index == 0 and form != expected and not fuzzy_ok(form):
+            word, position = _fold_word(found.group(1)), found.end()
+            if word not in ARABIC_PARTICLES:
+                break
+        if word.endswith("'s"):
+            word, position = word[:-2], position - 2
+        if word != alias.forms[index] and not (
+            text[found.start(1)].isupper() and fuzzy_ok(word) and skeleton(word) == alias.keys[index]
+        ):
             return None
     return position
+
+
+_fold_word = lru_cache(maxsize=100_000)(fold)
 
 
 def fuzzy_ok(form: str) -> bool:
@@ -315,11 +365,20 @@ def _particle_start(text: str, start: int) -> int:
     return start - len(found.group()) if found else start
 
 
-def _outermost(names: dict[tuple[int, int], tuple[str, str]]) -> list[tuple[tuple[int, int], tuple[str, str]]]:
-    """Name matches not inside a longer one ("Soleimani" within "Qasem Soleimani")."""
-    kept: list[tuple[tuple[int, int], tuple[str, str]]] = []
-    for span, value in sorted(names.items(), key=lambda item: (item[0][0], -item[0][1])):
-        if kept and span[1] <= kept[-1][0][1]:
-            continue
-        kept.append((span, value))
+def _outermost(names: _Names) -> list[tuple[tuple[int, int], str, str]]:
+    """Name matches (span, list, member) not inside a longer one ("Soleimani" within "Qasem Soleimani"). A
+    longer span of another list hides a shorter one only when it names someone else: a person listed in two
+    lists, spelt more fully in one of them, still counts for the other."""
+    found = [(span, list_name, member) for span, lists in names.items() for list_name, member in lists.items()]
+    found.sort(key=lambda item: (item[0][0], -item[0][1]))
+    kept: list[tuple[tuple[int, int], str, str]] = []
+    around: list[tuple[tuple[int, int], str, str]] = []  # earlier matches that may still hold this one
+    for span, list_name, member in found:
+        around = [item for item in around if item[0][1] > span[0]]
+        if not any(
+            span[1] <= outer[1] and outer != span and (other == list_name or who != member)
+            for outer, other, who in around
+        ):
+            kept.append((span, list_name, member))
+        around.append((span, list_name, member))
     return kept

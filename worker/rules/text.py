@@ -5,6 +5,7 @@ transliteration skeleton (see `skeleton`). Rule terms are compiled from these fo
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from functools import lru_cache
@@ -108,18 +109,67 @@ def skeleton(form: str) -> str:
     return _DOUBLES.sub(r"\1", head + tail)
 
 
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+|\n+")
-_ABBREVIATION = re.compile(r"(?:\b[A-Z][a-z]{0,3}|\b[A-Z](?:\.[A-Z])*|\b(?:e\.g|i\.e|etc|vs|approx|No))\.$")
-"""Words whose period does not end a sentence: "Maj. Gen.", "U.S.", "Mr.", "e.g."."""
+_ABBREVIATIONS = (r"\b[A-Z]", r"\b[A-Z][a-z]", r"\b[A-Z][a-z]{2}", r"\b[A-Z][a-z]{3}") + tuple(
+    rf"\b{re.escape(word)}" for word in ("e.g", "i.e", "etc", "vs", "approx", "No")
+)
+"""Words whose period does not end a sentence: "Maj. Gen.", "U.S.", "Mr.", "e.g." (a capital and at most three
+small letters, or one of a few lower-case abbreviations); each a lookbehind, so of a fixed width."""
+_SENTENCE_END = re.compile(
+    r"[.!?…\n](?:(?<=\n)\n*|(?P<abbreviation>"
+    + "|".join(rf"(?<={word}\.)" for word in _ABBREVIATIONS)
+    + r")?[\"'”’)\]]*\s+)"
+)
+"""Final punctuation (with closing quotes or brackets) before a space, or line breaks; a period after an
+abbreviation is marked, and ends no sentence."""
+_SENTENCE_MARKS = ".!?…\n"
+"""The characters a sentence end starts with: found by `str.find`, many times faster than a regex scan."""
 
 
 def sentence_bounds(text: str) -> tuple[list[int], list[int]]:
     """Where sentences start and where they stop (after their final punctuation); a line break ends one too."""
     starts, stops = [0], []
-    for found in _SENTENCE_END.finditer(text):
-        at = found.start()
-        if text[at] == "." and _ABBREVIATION.search(text, max(0, at - 12), at + 1):
+    end = 0
+    for at in _positions(text, _SENTENCE_MARKS):
+        if at < end:
+            continue  # part of the previous sentence end (a line break after a period)
+        found = _SENTENCE_END.match(text, at)
+        if found is None:
+            continue
+        end = found.end()
+        if found.group("abbreviation") is not None:
             continue
         stops.append(at if text[at] == "\n" else at + 1)
-        starts.append(found.end())
+        starts.append(end)
     return starts, stops
+
+
+def _positions(text: str, marks: str) -> list[int]:
+    """Every offset of any of `marks` in `text`, in order."""
+    found = []
+    for mark in marks:
+        at = text.find(mark)
+        while at != -1:
+            found.append(at)
+            at = text.find(mark, at + 1)
+    found.sort()
+    return found
+
+
+class Sentences:
+    """Sentence bounds of an article's fields, found once per field and shared by the scan (each occurrence
+    knows its sentence), by NEAR and weighted terms, and by the snippets of every hit."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = fields
+        self._bounds: dict[str, tuple[list[int], list[int]]] = {}
+
+    def bounds(self, field: str) -> tuple[list[int], list[int]]:
+        """Starts and stops of the field's sentences (see `sentence_bounds`)."""
+        found = self._bounds.get(field)
+        if found is None:
+            found = self._bounds[field] = sentence_bounds(self.fields[field])
+        return found
+
+    def number(self, field: str, offset: int) -> int:
+        """Which sentence of the field (0-based) holds the character at `offset`."""
+        return bisect.bisect_right(self.bounds(field)[0], offset) - 1

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlmodel import select
+
+from newswatch.storage.db import session_scope
+from newswatch.storage.models import StoredArticle
 
 ROOT = Path(__file__).resolve().parents[3]
 SEED = ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt"
@@ -129,3 +133,53 @@ def test_eval_names_the_line_of_a_broken_labelled_file(tmp_path: Path) -> None:
     labelled.write_text('{"id": 1, "text": "x", "labels": {"airstrikes": true}}\n{"id": 2, "text": "y"}\n')
     result = _newswatch("rules", "eval", str(labelled), "--rules", str(RULES))
     assert result.exit_code == 1 and f"{labelled}:2: expected an object with `labels`" in result.stderr
+
+
+MISTAKES = """\
+rules:
+  - name: airstrikes
+    query: airstrike AND (jet
+    languages: [en, eng]
+  - name: satire
+    query: NOT satire
+    alert: [console, desk-mail, ops-slack]
+  - name: raids
+    query: raid lang:english
+"""
+
+
+def test_check_reports_every_mistake_with_its_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    channels = tmp_path / "channels.yaml"
+    channels.write_text("channels:\n  ops-slack: {kind: console}\n")
+    monkeypatch.setenv("NEWSWATCH_CHANNELS_FILE", str(channels))
+    path = tmp_path / "rules.yaml"
+    path.write_text(MISTAKES)
+    result = _newswatch("rules", "check", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{path}:3:30: query: '(' at column 15 is not closed: expected ')'",
+        f"{path}:4:21: languages: unknown language code 'eng': expected an ISO 639-1 code such as en, ar, fr or en-GB",
+        f"{path}:6:12: query: can never match: a hit needs a word, phrase or @list found outside NOT, source: and "
+        "lang: (and on both sides of a NEAR)",
+        f"{path}:7:22: alert: no channel named 'desk-mail' (configured: console, ops-slack)",
+        f"{path}:9:22: query: unknown language code 'english': expected an ISO 639-1 code such as en, ar, fr or en-GB",
+    ]
+    assert "Traceback" not in result.output
+
+
+def test_a_run_refuses_a_rules_file_with_mistakes_and_lists_them_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    path = tmp_path / "rules.yaml"
+    path.write_text(MISTAKES)
+    monkeypatch.setenv("NEWSWATCH_RULES", str(path))
+    result = _newswatch("scan", str(SEED))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert [line.split(": ", 2)[1] for line in lines] == [
+        f"{path}:{n}" for n in ("3:30", "4:21", "6:12", "7:22", "7:33", "9:22")
+    ]
+    assert all(line.startswith("error: ") for line in lines)
+    with session_scope(f"sqlite:///{tmp_path / 'db.sqlite'}") as session:
+        assert session.exec(select(StoredArticle)).all() == []  # nothing stored under rules with mistakes

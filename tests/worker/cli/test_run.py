@@ -1,13 +1,25 @@
-"""`newswatch worker`, `run` and `config` as an operator starts them: mistakes stop them at once, clearly."""
+"""`newswatch worker`, `run` and `config` as an operator starts them: mistakes stop them at once, clearly, and
+`run` says what each round did and when the next poll is."""
 
 from __future__ import annotations
 
 import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from pytest_httpserver import HTTPServer
 
+from newswatch.storage.db import session_scope
+from newswatch.storage.feeds import add_feed, list_feeds, record_poll
+from newswatch.storage.schema import upgrade
 from tests.conftest import REDIS_URL, Mailbox
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -64,3 +76,87 @@ def test_config_shows_the_effective_settings_with_secrets_masked(
     assert "brokerpass" not in result.stdout and "SECRET" not in result.stdout
     text = _newswatch("config").stdout
     assert "NEWSWATCH_RULES" in text and "SECRET" not in text
+
+
+def _run_until(env: dict[str, str], cwd: Path, wanted: str, timeout: float = 60.0) -> list[str]:
+    """Start `newswatch run` (the scheduled loop), collect its output lines until one starts with `wanted`,
+    then stop it."""
+    command = [sys.executable, "-m", "newswatch.worker", "run"]
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line.rstrip("\n")) for line in process.stdout or ()])
+    reader.start()
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while not any(line.startswith(wanted) for line in seen):
+            seen.append(lines.get(timeout=max(0.1, deadline - time.monotonic())))
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        reader.join(timeout=20)
+    return seen
+
+
+def _local(when: datetime | None) -> str:
+    assert when is not None
+    return f"{when.astimezone():%H:%M:%S}"
+
+
+def test_run_shows_each_rounds_summary_and_when_the_next_poll_is(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'run.db'}")
+    httpserver.expect_request("/live.xml").respond_with_data(
+        (ROOT / "tests" / "fixtures" / "feeds" / "live-blog.xml").read_text().replace("{base}", "http://127.0.0.1"),
+        content_type="application/rss+xml",
+    )
+    assert _newswatch("feeds", "add", httpserver.url_for("/live.xml")).exit_code == 0
+
+    lines = _run_until(dict(os.environ), tmp_path, "next poll at")
+
+    assert f"{httpserver.url_for('/live.xml')}: fetched, 9 new entries" in lines
+    (summary,) = [n for n, line in enumerate(lines) if line.startswith("feeds polled: 1, articles: 9 (9 new), ")]
+    with session_scope(os.environ["NEWSWATCH_DATABASE_URL"]) as session:
+        (feed,) = list_feeds(session)
+    assert lines[summary + 1] == f"next poll at {_local(feed.next_poll_at)} (in 15m)"
+
+
+def test_run_says_when_no_feed_is_due_and_when_the_next_one_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    database_url = f"sqlite:///{tmp_path / 'run.db'}"
+    monkeypatch.setenv("NEWSWATCH_DATABASE_URL", database_url)
+    upgrade(database_url)
+    with session_scope(database_url) as session:
+        feed, _ = add_feed(session, "https://news.example/rss.xml", interval_seconds=600)
+        assert feed.id is not None
+        feed = record_poll(session, feed.id, status=200, error=None)  # polled just now: due in ten minutes
+
+    lines = _run_until(dict(os.environ), tmp_path, "no feed due")
+
+    assert lines == [f"no feed due; next poll at {_local(feed.next_poll_at)} (in 10m)"]
+
+
+@pytest.mark.parametrize(
+    ("wait", "shown"),
+    [
+        (timedelta(minutes=4, seconds=10), "in 4m"),
+        (timedelta(seconds=45), "in 45s"),
+        (timedelta(hours=2, minutes=5), "in 2h 5m"),
+        (timedelta(hours=3), "in 3h"),
+        (timedelta(seconds=-5), "due now"),
+    ],
+)
+def test_the_next_poll_line_says_when_and_how_long_until(wait: timedelta, shown: str) -> None:
+    from newswatch.worker.cli.output import next_poll_line
+
+    now = datetime(2025, 6, 10, 10, 0).astimezone()  # mid-morning local time: every wait here ends that day
+    assert next_poll_line(now + wait, now) == f"next poll at {now + wait:%H:%M:%S} ({shown})"
+
+
+def test_the_next_poll_line_gives_the_date_when_it_is_not_today_and_says_when_there_is_no_feed() -> None:
+    from newswatch.worker.cli.output import next_poll_line
+
+    now = datetime(2025, 6, 10, 10, 0).astimezone()
+    tomorrow = now + timedelta(days=1)
+    assert next_poll_line(tomorrow, now) == f"next poll at {tomorrow:%Y-%m-%d %H:%M:%S} (in 1d)"
+    assert next_poll_line(None, now) == "no feeds to poll; add one with `newswatch feeds add URL`"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import httpx
 import pytest
@@ -19,6 +21,21 @@ from newswatch.worker.ingest.fetch import fetch, http_client
 def client() -> Iterator[httpx.Client]:
     with http_client(Settings(connect_timeout=2, read_timeout=5)) as c:
         yield c
+
+
+@pytest.fixture
+def full_backlog_port() -> Iterator[int]:
+    """A loopback port whose listen queue is full: the kernel drops new connection requests, so a connect waits
+    out its timeout (a closed port would refuse at once)."""
+    with socket.socket() as listener, ExitStack() as queued:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = int(listener.getsockname()[1])
+        for _ in range(3):
+            waiting = queued.enter_context(socket.socket())
+            waiting.setblocking(False)
+            waiting.connect_ex(("127.0.0.1", port))
+        yield port
 
 
 def test_it_returns_the_body_and_the_validators(httpserver: HTTPServer, client: httpx.Client) -> None:
@@ -76,9 +93,30 @@ def test_it_gives_up_at_the_deadline_as_a_transient_error(httpserver: HTTPServer
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
     url = httpserver.url_for("/slow")
-    with pytest.raises(FetchError, match="timed out after 0.5s") as caught:
+    with pytest.raises(FetchError, match=r"not done within 0.5s \(total timeout, NEWSWATCH_FETCH_DEADLINE\)") as caught:
         fetch(client, url, max_bytes=1000, deadline=0.5)
     assert url in str(caught.value) and caught.value.transient
+
+
+def test_a_read_timeout_is_named_with_its_own_seconds_not_the_deadline(httpserver: HTTPServer) -> None:
+    def slow(_: Request) -> Response:
+        time.sleep(1.5)
+        return Response("late")
+
+    httpserver.expect_request("/slow").respond_with_handler(slow)
+    with http_client(Settings(connect_timeout=2, read_timeout=0.5)) as client, pytest.raises(FetchError) as caught:
+        fetch(client, httpserver.url_for("/slow"), max_bytes=1000, deadline=30)
+    assert str(caught.value) == (
+        f"fetch: timed out: no data for 0.5s (read timeout, NEWSWATCH_READ_TIMEOUT): {httpserver.url_for('/slow')}"
+    )
+
+
+def test_a_connect_timeout_is_named_with_its_own_seconds(full_backlog_port: int) -> None:
+    url = f"http://127.0.0.1:{full_backlog_port}/feed"
+    with http_client(Settings(connect_timeout=0.3, read_timeout=5)) as client, pytest.raises(FetchError) as caught:
+        fetch(client, url, max_bytes=1000, deadline=30)
+    message = f"fetch: timed out: no connection within 0.3s (connect timeout, NEWSWATCH_CONNECT_TIMEOUT): {url}"
+    assert str(caught.value) == message
 
 
 def test_a_body_that_trickles_in_is_cut_at_the_deadline(httpserver: HTTPServer, client: httpx.Client) -> None:

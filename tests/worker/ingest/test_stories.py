@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlmodel import select
+
+from newswatch.storage.articles import CANDIDATES_PER_BAND
+from newswatch.storage.db import session_scope
+from newswatch.storage.models import StoredArticle
+from newswatch.storage.schema import upgrade
+from newswatch.worker.article import Article
+from newswatch.worker.config import Settings
 from newswatch.worker.ingest.extract import extract_file
 from newswatch.worker.ingest.stories import band_keys, find_story, similarity, story_fingerprint
+from newswatch.worker.pipeline import ingest
+from newswatch.worker.rules import load_rules
 
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pipeline"
-TANF = extract_file(PAGES / "article-tanf.html").text
-BORDER = extract_file(PAGES / "article-border.html").text
+SEED_RULES = Path(__file__).resolve().parents[3] / "seeds" / "rules.yaml"
+TANF = extract_file(PAGES / "article-tanf.html", max_bytes=1_000_000).text
+BORDER = extract_file(PAGES / "article-border.html", max_bytes=1_000_000).text
 COPY = TANF.replace("A US airstrike on Tuesday hit a convoy", "A US air strike on Tuesday struck a convoy").replace(
     "the US-led coalition said.", "the coalition said in a statement."
 )
@@ -32,3 +43,25 @@ def test_the_most_similar_earlier_story_wins() -> None:
     copy = story_fingerprint(COPY)
     candidates = [(1, story_fingerprint(BORDER)), (2, story_fingerprint(TANF)), (3, story_fingerprint(COPY + " x"))]
     assert find_story(copy, candidates) == 3
+
+
+def test_a_flood_of_near_copies_is_one_story_and_another_story_stays_apart(sqlite_url: str) -> None:
+    # More copies than a band lookup reads (CANDIDATES_PER_BAND): the later ones still find the story.
+    settings = Settings(database_url=sqlite_url)
+    upgrade(sqlite_url)
+    rules = load_rules(SEED_RULES)
+
+    def store(title: str, text: str) -> int:
+        article = Article(source=f"http://127.0.0.1/{title}", title=title, text=text, url=f"http://127.0.0.1/{title}")
+        return ingest(article, rules=rules, settings=settings, default_channels=["console"]).article_id
+
+    flood = [
+        store(f"update-{i}", f"Update {i}: {i * 7} crossings by noon. {TANF}") for i in range(CANDIDATES_PER_BAND * 3)
+    ]
+    other = store("border", BORDER)
+    copy = store("copy", COPY)
+    with session_scope(sqlite_url) as session:
+        story = {row.id: row.story_id for row in session.exec(select(StoredArticle))}
+    assert {story[i] for i in flood} == {flood[0]}
+    assert story[other] == other
+    assert story[copy] == flood[0]

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from newswatch.worker.durations import parse_duration
-from newswatch.worker.errors import RuleError
+from newswatch.worker.errors import RuleError, RulesFileError
 from newswatch.worker.rules import load_rules, parse_rules
-from newswatch.worker.rules.loader import DURATION_PATTERN
+from newswatch.worker.rules.loader import DURATION_PATTERN, check_rules
 from newswatch.worker.rules.schema import rules_schema
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -102,7 +102,7 @@ def test_the_version_is_the_content_hash() -> None:
         ("rules:\n  - name: a\n    query: x\n    severity: urgent\n", "r.yaml:4:15", "severity"),
         ("rules:\n  - {name: a, query: x}\n  - {name: a, query: y}\n", "r.yaml:3:", "duplicate rule name 'a'"),
         ("rules:\n  - name: a\n    query: drone AND (strike\n", "r.yaml:3:", "is not closed"),
-        ("rules:\n  - name: a\n    query: '@generals'\n", "r.yaml:3:12", "unknown entity list @generals"),
+        ("rules:\n  - name: a\n    query: '@generals'\n", "r.yaml:3:13", "unknown entity list @generals"),
         ("rules:\n  - name: a\n    query: x\n    min_mentions: 0\n", "r.yaml:4:19", "min_mentions"),
         ("rules:\n  - name: a\n    query: x\n    realert: soon\n", "r.yaml:4:", "not a duration"),
         ("rules: []\n", "r.yaml:1:", "rules"),
@@ -127,3 +127,93 @@ def test_a_query_mistake_points_at_its_column() -> None:
 def test_a_missing_file_is_a_rule_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(RuleError, match="cannot read rules file"):
         load_rules(tmp_path / "missing.yaml")
+
+
+EVERY_MISTAKE = """\
+entities:
+  generals:
+    kind: person
+    members:
+      - {name: Qasem Soleimani, alias: [Qassem Soleimani]}
+rules:
+  - name: a
+    query: drone AND (jet
+    languages: [en, eng]
+  - name: b
+    query: NOT satire
+  - name: a
+    query: '@generals OR @colonels'
+    severity: urgent
+  - name: c
+    query: strike lang:english
+"""
+
+
+def test_every_mistake_of_a_file_is_reported_in_file_order() -> None:
+    with pytest.raises(RulesFileError) as caught:
+        parse_rules(EVERY_MISTAKE, file="r.yaml")
+    assert [str(mistake).split(": ", 1)[0] for mistake in caught.value.mistakes] == [
+        "r.yaml:5:40",  # the unknown key of the entity member
+        "r.yaml:8:26",  # the query's unclosed '('
+        "r.yaml:9:21",  # the second language code
+        "r.yaml:11:12",  # a query that can never match
+        "r.yaml:12:11",  # the second rule named a
+        "r.yaml:13:26",  # the undefined @colonels
+        "r.yaml:14:15",  # the severity
+        "r.yaml:16:24",  # the lang: code
+    ]
+    assert str(caught.value).splitlines() == [str(mistake) for mistake in caught.value.mistakes]
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("NOT satire", 12),
+        ("NOT satire AND NOT parody", 12),
+        ("NOT (satire OR parody) source:example.org", 12),
+        ("lang:en", 12),
+        ("(NOT satire) NEAR/3 strike", 12),
+        ("strike AND ((NOT satire) NEAR/3 jet)", 12),
+    ],
+)
+def test_a_query_that_can_never_match_is_a_mistake(query: str, column: int) -> None:
+    with pytest.raises(RuleError, match="can never match") as caught:
+        parse_rules(f"rules:\n  - name: a\n    query: {query}\n", file="r.yaml")
+    assert str(caught.value).startswith(f"r.yaml:3:{column}: query: can never match")
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "{name: a, query: strike AND NOT satire}",
+        "{name: a, query: strike OR NOT satire}",
+        "{name: a, query: '(strike OR jet) NEAR/3 (drone OR NOT satire)'}",
+        "{name: a, query: 'NOT satire', threshold: 2, terms: [{query: strike, weight: 2}]}",
+        "{name: a, query: 'strike lang:en-GB', languages: [EN, pt-BR, zh_Hant]}",
+    ],
+)
+def test_queries_that_can_match_and_real_language_codes_are_accepted(rule: str) -> None:
+    parse_rules(f"rules:\n  - {rule}\n", file="r.yaml")
+
+
+def test_a_weighted_term_that_can_never_count_is_a_mistake() -> None:
+    document = "rules:\n  - name: a\n    threshold: 1\n    terms:\n      - {query: 'NOT satire', weight: -1}\n"
+    with pytest.raises(RuleError, match=r"^r.yaml:5:18: query: can never match"):
+        parse_rules(document, file="r.yaml")
+
+
+def test_alert_channels_must_be_configured_when_the_channels_are_known() -> None:
+    document = "rules:\n  - name: a\n    query: strike\n    alert: [console, desk-mail, ops]\n"
+    checked = check_rules(document, file="r.yaml", channels=["console", "ops"])
+    assert [str(m) for m in checked.mistakes] == [
+        "r.yaml:4:22: alert: no channel named 'desk-mail' (configured: console, ops)"
+    ]
+    assert checked.rules == []
+    assert check_rules(document, file="r.yaml").mistakes == []  # channels not given: not checked
+
+
+def test_the_rules_without_mistakes_are_kept_for_their_examples_to_run() -> None:
+    checked = check_rules(EVERY_MISTAKE, file="r.yaml")
+    assert checked.rules == []  # a: unclosed and a duplicate; b: never matches; c: bad lang code
+    fine = check_rules(EVERY_MISTAKE + "  - {name: d, query: strike}\n", file="r.yaml")
+    assert [rule.spec.name for rule in fine.rules] == ["d"]

@@ -105,3 +105,54 @@ def test_a_rule_needs_a_query_or_weighted_terms_with_a_threshold() -> None:
 
     with pytest.raises(RuleError, match="weighted `terms` need a `threshold`"):
         parse_rules("rules:\n  - name: a\n    terms: [{query: x, weight: 1}]\n", file="r.yaml")
+
+
+TWO_LISTS = parse_rules(
+    """
+entities:
+  commanders:
+    kind: person
+    members:
+      - {name: Qasem Soleimani, aliases: [Qassem Suleimani]}
+  iran-officials:
+    kind: person
+    members:
+      - {name: Qasem Soleimani, aliases: [Hajj Qasem Soleimani], surname: always}
+      - Mohammad Javad Zarif
+  crossings:
+    kind: place
+    members: [al-Qaim, Nasib]
+  border-towns:
+    kind: place
+    members: [al-Qaim | Husaybah]
+rules:
+  - {name: commanders, query: '@commanders'}
+  - {name: officials, query: '@iran-officials'}
+  - {name: crossings, query: '@crossings'}
+  - {name: border-towns, query: '@border-towns'}
+""",
+    file="two-lists.yaml",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Qasem Soleimani met the envoys.", {"commanders": ["Qasem Soleimani"], "officials": ["Qasem Soleimani"]}),
+        (  # spelt more fully in one list: each list counts its own spelling
+            "Hajj Qasem Soleimani met the envoys.",
+            {"commanders": ["Qasem Soleimani"], "officials": ["Hajj Qasem Soleimani"]},
+        ),
+        (  # the surname alone, after the full name, for both lists
+            "Qasem Soleimani arrived. Later Soleimani spoke.",
+            {"commanders": ["Qasem Soleimani", "Soleimani"], "officials": ["Qasem Soleimani", "Soleimani"]},
+        ),
+        ("Soleimani met the envoys.", {"officials": ["Soleimani"]}),  # only one list counts a surname alone
+        ("Mohammad Javad Zarif met the envoys.", {"officials": ["Mohammad Javad Zarif"]}),
+        ("Militias held al-Qaim overnight.", {"crossings": ["al-Qaim"], "border-towns": ["al-Qaim"]}),
+        ("Militias held Husaybah and Nasib.", {"crossings": ["Nasib"], "border-towns": ["Husaybah"]}),
+    ],
+)
+def test_a_name_in_two_lists_counts_once_for_each(text: str, expected: dict[str, list[str]]) -> None:
+    hits = TWO_LISTS.match(Article(source="t", title="", text=text))
+    assert {hit.rule: [m.text for m in hit.matches] for hit in hits} == expected
