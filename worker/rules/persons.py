@@ -96,6 +96,8 @@ class Person:
         word = fold(found.group(1))
         if word.endswith(("'s", "'")) or word in RANKS or word in self.given or word in ARABIC_PARTICLES:
             return False
+        if len(skeleton(word)) >= 2 and skeleton(word) in {skeleton(given) for given in self.given}:
+            return False  # his given name in another spelling ("Qassim", "Kassem" for "Qasem")
         return not simplemma.is_known(word, lang="en")
 
 
@@ -117,14 +119,24 @@ def surname_mentions(
                 continue  # part of a full mention
             spelt = fold(occ.term).removesuffix("'s")
             text = terms.fields[occ.field]
-            if text[occ.end : occ.end + 1] == "-":
-                continue  # a compound names a thing after the person ("the Soleimani-class corvette")
+            if _names_a_thing(text, occ.end):
+                continue
             if person.use == "always":
                 if person.spelt_as(spelt) and not person.other_given_name(text, occ.start):
                     extra.append((occ, person.name))
             elif first is not None and _before(first, occ) and (spelt == last or fuzzy_ok(spelt)):
                 extra.append((occ, person.name))
     return extra
+
+
+_COMPOUND = re.compile(r"-([^\W\d_]+)")
+
+
+def _names_a_thing(text: str, end: int) -> bool:
+    """A hyphen compound names a thing after the person ("the Soleimani-class corvette"), unless its second
+    part says what he did ("Soleimani-led", "Soleimani-backed")."""
+    found = _COMPOUND.match(text, end)
+    return found is not None and not found.group(1).lower().endswith("ed")
 
 
 def _before(first: Occurrence, later: Occurrence) -> bool:

@@ -21,6 +21,7 @@ import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -33,6 +34,8 @@ MIN_SKELETON_LETTERS = 6
 MIN_SKELETON_SOUNDS = 4
 """Names shorter than this, or with fewer consonant sounds ("Qaim", "Rabia"), must be spelt exactly: their
 skeletons collide with common words and other names ("came", "Rubio")."""
+MIN_LIKENESS = 0.6
+"""How alike (difflib's ratio) a skeleton match must be spelt: transliterations score 0.75-0.9."""
 MAX_VARIANTS = 200
 """Spellings per term at most (inflections times separators); the commonest come first."""
 _SEPARATORS = (" ", "-", "")
@@ -312,7 +315,7 @@ class TermIndex:
         form, sound = _name_key(word)
         if not sound:
             return None
-        aliases = tuple(a for a in self.aliases.get(sound, ()) if form == a.forms[0] or fuzzy_ok(form))
+        aliases = tuple(a for a in self.aliases.get(sound, ()) if form == a.forms[0] or alike(form, a.forms[0]))
         surname = sound if sound in self.surname_keys else ""
         return (form, surname, aliases) if surname or aliases else None
 
@@ -342,7 +345,7 @@ def _alias_end(alias: Alias, text: str, position: int) -> int | None:
         if word.endswith("'s"):
             word, position = word[:-2], position - 2
         if word != alias.forms[index] and not (
-            text[found.start(1)].isupper() and fuzzy_ok(word) and skeleton(word) == alias.keys[index]
+            text[found.start(1)].isupper() and skeleton(word) == alias.keys[index] and alike(word, alias.forms[index])
         ):
             return None
     return position
@@ -354,6 +357,12 @@ _fold_word = lru_cache(maxsize=100_000)(fold)
 def fuzzy_ok(form: str) -> bool:
     """Whether a word is long enough to be matched by its skeleton rather than exactly."""
     return len(form) >= MIN_SKELETON_LETTERS and len(skeleton(form)) >= MIN_SKELETON_SOUNDS
+
+
+def alike(form: str, known: str) -> bool:
+    """Whether a word with a name's skeleton is that name in another spelling ("Suleimani", "Yaroubiya"),
+    not another word that only shares its consonants ("Kasongo" and the crossing "Kuznica")."""
+    return fuzzy_ok(form) and SequenceMatcher(None, form, known).ratio() >= MIN_LIKENESS
 
 
 def _particle_start(text: str, start: int) -> int:

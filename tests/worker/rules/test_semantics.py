@@ -60,6 +60,9 @@ def test_near_keeps_to_one_sentence_unless_it_says_any(text: str, expected: set[
         ("Crowds gathered in Sulaimaniyah on Sunday.", set()),
         ("Suleiman the Magnificent ruled for decades.", set()),
         ("The Navy's Soleimani-class corvette sailed.", set()),
+        ("Kassem Soleimani led the push.", {"always"}),  # his given name spelt otherwise
+        ("Qassim Suleimani, head of the Quds Force, spoke.", {"always"}),
+        ("Soleimani-led militias advanced on the town.", {"always"}),  # a compound saying what he did
     ],
 )
 def test_a_surname_alone_counts_as_the_member_says(text: str, expected: set[str]) -> None:
@@ -98,6 +101,27 @@ def test_short_names_are_spelt_exactly(text: str) -> None:
         file="places.yaml",
     )
     assert _rules(places, text) == set()
+
+
+PLACES = parse_rules(
+    "entities:\n  crossings:\n    kind: place\n    members: [Kuznica, al-Yarubiyah, Semalka]\n"
+    "rules:\n  - {name: crossings, query: '@crossings'}\n",
+    file="places.yaml",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("Trucks queued at Yaarubiyah on Monday.", True),  # another transliteration
+        ("Aid crossed at Simalka.", True),
+        ("Spokesman Kudura Kasongo said the minister was sacked.", False),  # same consonants as Kuznica
+    ],
+)
+def test_a_long_name_in_another_spelling_matches_but_not_a_word_sharing_its_consonants(
+    text: str, matched: bool
+) -> None:
+    assert (_rules(PLACES, text) == {"crossings"}) is matched
 
 
 def test_a_rule_needs_a_query_or_weighted_terms_with_a_threshold() -> None:
