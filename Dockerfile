@@ -5,6 +5,6 @@ COPY worker ./worker
 COPY storage ./storage
 COPY alerts ./alerts
 COPY seeds ./seeds
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir ".[flower]"
 ENTRYPOINT ["newswatch"]
 CMD ["run"]

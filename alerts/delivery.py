@@ -168,7 +168,20 @@ def _record_failure(settings: DeliverySettings, alert_id: int, attempts: int, ex
 
 
 def alert_message(session: Session, alert: Alert) -> AlertMessage:
-    """The channel-neutral alert: rule, article, evidence, and the other sites that carried the story."""
+    """The channel-neutral alert: rule, article, evidence, and the other sites that carried the story (or a
+    notice of newswatch itself, which has no hit)."""
+    if alert.hit_id is None:
+        return AlertMessage(
+            key=f"{alert.rule}/{alert.story_key}/{alert.channel}",
+            rule=alert.rule,
+            severity="notice",
+            title=alert.notice or alert.rule,
+            url=None,
+            source="newswatch",
+            published=alert.created_at,
+            snippets=(),
+            matched=(),
+        )
     hit = session.get_one(Hit, alert.hit_id)
     article = session.get_one(StoredArticle, hit.article_id)
     evidence = hit.evidence

@@ -67,6 +67,29 @@ def enqueue_alerts(
     return ids
 
 
+def enqueue_notice(session: Session, *, kind: str, key: str, text: str, channels: Iterable[str]) -> list[int]:
+    """Queue a notice of newswatch itself (no hit: `kind` stands for the rule) on each channel, once per `key`;
+    it is delivered, retried and listed like any alert."""
+    now = utcnow()
+    ids = []
+    for channel in dict.fromkeys(channels):
+        values = {
+            "hit_id": None,
+            "rule": kind,
+            "story_key": key,
+            "channel": channel,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "notice": text,
+        }
+        new_id = insert_ignore(session, Alert, values)
+        if new_id is not None:
+            ids.append(new_id)
+    return ids
+
+
 def claim(session: Session, alert_id: int, now: datetime | None = None) -> Alert | None:
     """Take the row for sending if it is due and nobody holds it; None when someone else has it or it is done."""
     now = now or utcnow()

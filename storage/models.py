@@ -82,6 +82,11 @@ class Feed(SQLModel, table=True):
     last_status: int | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     error_count: int = 0
+    """Failed polls in a row (a retry within one poll is not counted); the backoff and the pause read it."""
+    poll_interval: int | None = None
+    """Seconds between polls as adapted to how often the feed has new items; None: `interval_seconds`."""
+    paused_at: datetime | None = _when()
+    """Set when too many polls failed in a row: not polled until `newswatch feeds resume`."""
     created_at: datetime | None = _when()
 
 
@@ -173,7 +178,8 @@ class Alert(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("rule", "story_key", "channel", name="uq_alerts_rule_story_channel"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    hit_id: int = Field(foreign_key="hits.id", ondelete="CASCADE", index=True)
+    hit_id: int | None = Field(default=None, foreign_key="hits.id", ondelete="CASCADE", index=True)
+    """None for a notice of newswatch itself (a feed paused), whose text is `notice`."""
     rule: str
     story_key: str
     channel: str
@@ -188,6 +194,7 @@ class Alert(SQLModel, table=True):
     lease_until: datetime | None = _when()
     sent_at: datetime | None = _when()
     created_at: datetime | None = _when()
+    notice: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class Entry(SQLModel, table=True):

@@ -9,17 +9,25 @@ whichever app the process built, and callers send them by name (`app.send_task`)
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import after_setup_logger, after_setup_task_logger, worker_process_init
 
 from newswatch.storage.db import dispose_engines
 from newswatch.storage.errors import ConfigError
 from newswatch.worker.config import Settings
+from newswatch.worker.logs import use_json_formatters
 from newswatch.worker.runtime import redis_py_url
 
+if TYPE_CHECKING:
+    import redis
+
 QUEUES = ("poll", "extract", "alerts")
+
+UNACKED = "unacked"
+"""The Redis hash of messages handed to a worker and not yet acknowledged (kombu's Redis transport)."""
 
 POLL_TICK = 5.0
 """Seconds between beat's looks for due feeds: a feed is polled within seconds of its due time."""
@@ -80,6 +88,23 @@ def create_app(settings: Settings) -> Celery:
     )
     app.set_default()
     return app
+
+
+def queue_lengths(client: redis.Redis) -> dict[str, int]:
+    """Messages waiting in each queue, and under `unacked` those taken by a worker and not yet done.
+
+    kombu keeps a queue as a Redis list named after it, and the taken messages in one hash.
+    """
+    lengths = {queue: int(client.llen(queue)) for queue in QUEUES}
+    lengths[UNACKED] = int(client.hlen(UNACKED))
+    return lengths
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _log_format(logger: logging.Logger, **_: Any) -> None:
+    # Celery installs its own handlers in workers and beat; NEWSWATCH_LOG_FORMAT applies to them too.
+    use_json_formatters(logger)
 
 
 @worker_process_init.connect

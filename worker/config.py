@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import PositiveInt, SecretStr, ValidationError, field_validator
+from pydantic import Field, PositiveInt, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from newswatch.storage.errors import ConfigError
@@ -44,14 +44,33 @@ class Settings(BaseSettings):
     allow_hosts: CommaList | None = None
     """Hosts outbound HTTP may reach though their address is not public (loopback, a private network):
     names or IPs, optionally `host:port`, comma separated. Every other address must be public."""
+    contact_url: str | None = None
+    """A page or mailto: URL where site owners reach whoever runs this install, named in the User-Agent."""
     default_interval: int = 900
     """Seconds between two polls of a feed added without `--interval`."""
+    min_interval: PositiveInt | None = None
+    """Seconds: a feed that always has new items is polled more often, down to this (unset: its interval)."""
+    max_interval: PositiveInt | None = None
+    """Seconds: a feed that rarely has new items is polled less often, up to this (unset: its interval)."""
+    feed_pause_after: PositiveInt = 10
+    """Failed polls in a row (each backing off exponentially) after which a feed is paused and reported
+    through the alert channels; `newswatch feeds resume` brings it back."""
     poll_concurrency: PositiveInt = 8
     """Feeds the embedded runner polls at once (a dead feed then costs a round one timeout, not one each)."""
     poll_per_host: PositiveInt = 2
     """Of those, at most this many to one host: politeness to sites with many feeds."""
+    host_concurrency: PositiveInt | None = None
+    """Requests at once to one host, counted across every worker (through Redis) or in the embedded process."""
+    host_per_minute: PositiveInt | None = None
+    """Requests a minute to one host, counted the same way."""
+    host_wait: float = 30.0
+    """Seconds a request waits for its host's limits before it fails as a transient error (tried again later)."""
     fetch_pages: bool = True
     """Fetch each entry's page; off, the feed entry's own title and summary are the article."""
+    robots_txt: bool = True
+    """Fetch only the pages a site's robots.txt allows (others are stored from their feed entry's text)."""
+    robots_ttl: PositiveInt = 3600
+    """Seconds a site's robots.txt is kept before it is fetched again."""
     retry_attempts: int = 3
     """Tries of a feed poll or a page fetch that fails with a timeout or a 5xx, in both runners."""
     retry_base: float = 10.0
@@ -80,6 +99,12 @@ class Settings(BaseSettings):
     api_tokens: SecretStr | None = None
     """Bearer tokens the API accepts, comma separated (checked by `worker.api.access`); without any, the API
     serves loopback only."""
+
+    # Operations.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """Port of the worker's Prometheus metrics (`/metrics`, all interfaces); unset, no metrics are served."""
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """`json`: one JSON object a line; `text`: for people; `auto`: text on a terminal, JSON otherwise."""
 
     @field_validator("default_channels", "allow_hosts", mode="before")
     @classmethod

@@ -45,14 +45,15 @@ class Scanned:
 
 
 def with_retries(step: Callable[[bool], T], *, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> T:
-    """Run `step(final_attempt)`, again after a backoff while it raises a transient `FetchError`."""
+    """Run `step(final_attempt)`, again after a backoff while it raises a transient `FetchError` (one with a
+    `Retry-After` is not tried again now: the site asked to wait longer)."""
     attempts = max(1, settings.retry_attempts)
     for attempt in range(attempts):
         final = attempt == attempts - 1
         try:
             return step(final)
         except FetchError as exc:
-            if final or not exc.transient:
+            if final or not exc.transient or exc.retry_after is not None:
                 raise
             delay = backoff_seconds(attempt, base=settings.retry_base)
             LOGGER.warning("%s; trying again in %.1fs", exc, delay)
@@ -93,7 +94,7 @@ def run_round(runtime: Runtime, *, every_feed: bool = False) -> RoundReport:
     for entry_id in pipeline.due_entries(runtime.settings):  # first: this round's own entries are not due yet
         _ingest_one(runtime, entry_id, report)
     with session_scope(runtime.settings.database_url) as session:
-        feeds = [f for f in list_feeds(session) if f.enabled] if every_feed else due_feeds(session)
+        feeds = [f for f in list_feeds(session) if _polled(f)] if every_feed else due_feeds(session)
     settings = runtime.settings
     polls = poll_at_once(
         feeds,
@@ -108,13 +109,25 @@ def run_round(runtime: Runtime, *, every_feed: bool = False) -> RoundReport:
     return report
 
 
+def _polled(feed: Feed) -> bool:
+    """Whether the feed is polled at all: enabled and not paused."""
+    return feed.enabled and feed.paused_at is None
+
+
 def _poll(runtime: Runtime, feed: Feed) -> pipeline.Polled | NewswatchError:
     """One feed's poll, with retries (in a polling thread): what it found, or the error that stopped it."""
     assert feed.id is not None
     feed_id, settings = feed.id, runtime.settings
     try:
         return with_retries(
-            lambda _: pipeline.poll_feed(feed_id, settings=settings, client=runtime.client), settings=settings
+            lambda final: pipeline.poll_feed(
+                feed_id,
+                settings=settings,
+                client=runtime.client,
+                channels=runtime.default_channels,
+                final_attempt=final,
+            ),
+            settings=settings,
         )
     except NewswatchError as exc:
         return exc
@@ -155,6 +168,7 @@ def _ingest_one(runtime: Runtime, entry_id: int, report: RoundReport) -> None:
                 client=runtime.client,
                 default_channels=runtime.default_channels,
                 final_attempt=final,
+                robots=runtime.robots,
             ),
             settings=settings,
         )
@@ -187,5 +201,5 @@ def run_forever(
 def next_poll_at(runtime: Runtime) -> datetime | None:
     """When the next enabled feed is due (None when there is none)."""
     with session_scope(runtime.settings.database_url) as session:
-        upcoming = [f.next_poll_at or utcnow() for f in list_feeds(session) if f.enabled]
+        upcoming = [f.next_poll_at or utcnow() for f in list_feeds(session) if _polled(f)]
     return min(upcoming, default=None)

@@ -18,12 +18,14 @@ from newswatch.storage.errors import NewswatchError
 
 
 class FetchError(NewswatchError):
-    """A URL could not be fetched; `transient` errors are worth retrying later."""
+    """A URL could not be fetched; `transient` errors are worth retrying later, not before `retry_after`
+    seconds when the site said so (a 429 or 503 with `Retry-After`)."""
 
-    def __init__(self, message: str, *, url: str, transient: bool = False) -> None:
+    def __init__(self, message: str, *, url: str, transient: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.url = url
         self.transient = transient
+        self.retry_after = retry_after
 
 
 class FeedError(NewswatchError):

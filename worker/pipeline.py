@@ -33,7 +33,6 @@ from newswatch.storage.articles import (
 from newswatch.storage.backoff import backoff_seconds
 from newswatch.storage.db import session_scope
 from newswatch.storage.entries import add_entries, claim_due_entries, mark_entry_done, record_entry_error
-from newswatch.storage.feeds import record_poll
 from newswatch.storage.hits import store_hit
 from newswatch.storage.models import Entry, Feed, Hit, StoredArticle, utcnow
 from newswatch.worker.article import Article
@@ -44,7 +43,9 @@ from newswatch.worker.ingest.extract import article_from_entry, extract_page
 from newswatch.worker.ingest.feeds import FeedEntry, parse_feed
 from newswatch.worker.ingest.fetch import fetch
 from newswatch.worker.ingest.identity import ItemKeys, canonical_url, content_hash, feed_items
+from newswatch.worker.ingest.robots import RobotsCache
 from newswatch.worker.ingest.stories import band_keys, find_story, story_fingerprint
+from newswatch.worker.polls import FeedState, record_failure, record_success
 from newswatch.worker.report import ArticleSummary
 from newswatch.worker.rules import RuleHit, RuleSet
 
@@ -214,17 +215,27 @@ def article_from_row(row: StoredArticle) -> Article:
     )
 
 
-def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Polled:
+def poll_feed(
+    feed_id: int,
+    *,
+    settings: Settings,
+    client: httpx.Client,
+    channels: Sequence[str],
+    final_attempt: bool = True,
+) -> Polled:
     """Fetch and parse one feed and return its unseen entries; the outcome is recorded on the feed.
 
-    A network error or a body that is no feed is recorded and raised (the caller retries or reports it);
-    a malformed feed that still yielded entries is recorded as a warning and its entries are returned.
+    A network error or a body that is no feed is raised (the caller retries or reports it) and recorded as
+    a failed poll (see worker.polls: backoff, and a pause reported on `channels`), except a transient one
+    before the final attempt, which the runner retries at once unless the site asked to wait (Retry-After).
+    A malformed feed that still yielded entries is recorded as a warning and its entries are returned.
     """
     with session_scope(settings.database_url) as session:
         feed = session.get(Feed, feed_id)
         if feed is None:
             raise FeedError(f"feed: no feed with id {feed_id}", source=str(feed_id))
         url, etag, last_modified, body_hash = feed.url, feed.etag, feed.last_modified, feed.body_hash
+        state = FeedState.of(feed)
     try:
         fetched = fetch_feed(
             client,
@@ -236,13 +247,13 @@ def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Poll
         )
         result, discovered = fetched.result, fetched.discovered
         if result.not_modified:
-            _record(settings, feed_id, status=304, error=None)
+            _record(settings, state, status=304, error=None)
             return Polled(feed_id, url, "not-modified", [])
         digest = hashlib.sha256(result.body).hexdigest()
         if digest == body_hash:
             _record(
                 settings,
-                feed_id,
+                state,
                 status=result.status,
                 error=None,
                 **_validators(result.etag, result.last_modified, discovered),
@@ -250,7 +261,9 @@ def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Poll
             return Polled(feed_id, url, "unchanged", [], discovered=discovered)
         parsed = parse_feed(result.body, url=result.final_url, content_type=result.content_type)
     except (FetchError, FeedError) as exc:
-        _record(settings, feed_id, status=None, error=str(exc))
+        retried = isinstance(exc, FetchError) and exc.transient and exc.retry_after is None
+        if final_attempt or not retried:
+            record_failure(state, exc, settings=settings, channels=channels)
         raise
     if parsed.error:
         LOGGER.warning("feed: malformed but readable (%s): %s", parsed.error, url)
@@ -261,9 +274,11 @@ def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Poll
         stored = known_url_keys(session, [keys.article for keys, _ in items if keys.article])
         fresh = [(keys.entry, _entry_data(keys, entry)) for keys, entry in items if keys.article not in stored]
         entry_ids = add_entries(session, feed_id, fresh, due=due)
-        record_poll(
+        record_success(
             session,
-            feed_id,
+            state,
+            settings,
+            new_items=bool(entry_ids),
             status=result.status,
             error=parsed.error,
             **_validators(result.etag, result.last_modified, discovered),
@@ -273,9 +288,10 @@ def poll_feed(feed_id: int, *, settings: Settings, client: httpx.Client) -> Poll
     return Polled(feed_id, url, "fetched", entry_ids, parsed.error, discovered)
 
 
-def _record(settings: Settings, feed_id: int, **outcome: object) -> None:
+def _record(settings: Settings, state: FeedState, **outcome: Any) -> None:
+    """A poll that found nothing new: 304 or the same body."""
     with session_scope(settings.database_url) as session:
-        record_poll(session, feed_id, **outcome)  # type: ignore[arg-type]
+        record_success(session, state, settings, new_items=False, **outcome)
 
 
 def _validators(etag: str | None, last_modified: str | None, discovered: str | None) -> dict[str, str | None]:
@@ -306,6 +322,7 @@ def ingest_entry(
     client: httpx.Client,
     default_channels: Sequence[str],
     final_attempt: bool = True,
+    robots: RobotsCache | None = None,
 ) -> Ingested | None:
     """One entry row, from page to stored hits: both runners (and the sweep) call this for every entry.
 
@@ -326,6 +343,7 @@ def ingest_entry(
         client=client,
         retry_transient=not final_attempt,
         own_page=keys.own_page,
+        robots=robots,
     )
     return ingest(
         article,
@@ -365,17 +383,21 @@ def article_for_entry(
     client: httpx.Client,
     retry_transient: bool = False,
     own_page: bool = True,
+    robots: RobotsCache | None = None,
 ) -> tuple[Article, str | None]:
     """The entry's page, extracted; where it cannot be fetched or read, the entry's own title and summary.
 
     Returns the article and, when the fallback was used, why. With `retry_transient`, a timeout or 5xx is
-    raised instead. An entry whose page is shared with other items (`own_page` False) is its own text.
+    raised instead. An entry whose page is shared with other items (`own_page` False) is its own text, and
+    so is one whose page the site's robots.txt disallows (when `robots` is given).
     """
     if not (own_page and entry.url and settings.fetch_pages):
         return article_from_entry(entry, feed_url=feed_url), None
     try:
+        if robots is not None:
+            robots.check(entry.url)
         page = fetch(client, entry.url, max_bytes=settings.max_page_bytes, deadline=settings.fetch_deadline)
-        article = extract_page(page.body, url=page.final_url, content_type=page.content_type)
+        article = extract_page(page.body, url=page.final_url, content_type=page.content_type, language=entry.language)
     except FetchError as exc:
         if retry_transient and exc.transient:
             raise

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from celery import Celery
 
     from newswatch.alerts.channels import Channel
+    from newswatch.worker.ingest.hostlimits import HostLimits
+    from newswatch.worker.ingest.robots import RobotsCache
     from newswatch.worker.rules import RuleCache, RuleSet
 
 LOGGER = logging.getLogger(__name__)
@@ -41,7 +43,29 @@ class Runtime:
     def client(self) -> httpx.Client:
         from newswatch.worker.ingest.fetch import http_client
 
-        return http_client(self.settings)
+        return http_client(self.settings, self.host_limits)
+
+    @cached_property
+    def host_limits(self) -> HostLimits | None:
+        """Per-host request limits: shared through Redis with a broker, else in this process; None unset."""
+        from newswatch.worker.ingest.hostlimits import LocalHostLimits, RedisHostLimits
+
+        at_once, per_minute = self.settings.host_concurrency, self.settings.host_per_minute
+        if at_once is None and per_minute is None:
+            return None
+        if self.settings.broker_url:
+            lease = self.settings.fetch_deadline + 10  # a request outlives its deadline by little
+            return RedisHostLimits(self.redis, at_once=at_once, per_minute=per_minute, lease=lease)
+        return LocalHostLimits(at_once=at_once, per_minute=per_minute)
+
+    @cached_property
+    def robots(self) -> RobotsCache | None:
+        """robots.txt per site for page fetches (None when NEWSWATCH_ROBOTS_TXT is off)."""
+        from newswatch.worker.ingest.robots import RobotsCache
+
+        if not self.settings.robots_txt:
+            return None
+        return RobotsCache(self.client, ttl=self.settings.robots_ttl, deadline=self.settings.fetch_deadline)
 
     @cached_property
     def app(self) -> Celery:

@@ -68,10 +68,13 @@ def poll_feed(self: Task, feed_id: int) -> dict[str, Any]:
     """Poll one feed and send each new entry row to the extract queue; returns the poll and those tasks' ids."""
     runtime = get_runtime()
     settings = runtime.settings
+    final = self.request.retries >= settings.retry_attempts - 1
     try:
-        polled = pipeline.poll_feed(feed_id, settings=settings, client=runtime.client)
+        polled = pipeline.poll_feed(
+            feed_id, settings=settings, client=runtime.client, channels=runtime.default_channels, final_attempt=final
+        )
     except FetchError as exc:
-        if exc.transient and self.request.retries < settings.retry_attempts - 1:
+        if exc.transient and exc.retry_after is None and not final:
             raise self.retry(exc=exc, countdown=_backoff(self), max_retries=settings.retry_attempts) from exc
         return {"error": str(exc)}
     except FeedError as exc:
@@ -107,6 +110,7 @@ def ingest_entry(self: Task, entry_id: int) -> dict[str, Any]:
             client=runtime.client,
             default_channels=runtime.default_channels,
             final_attempt=self.request.retries >= settings.retry_attempts - 1,
+            robots=runtime.robots,
         )
     except FetchError as exc:
         raise self.retry(exc=exc, countdown=_backoff(self), max_retries=settings.retry_attempts) from exc

@@ -3,8 +3,8 @@
     scan.py     scan FILES/URLS now                 run.py     run, worker, beat
     feeds.py    feeds add/list/remove/import/export  rules.py   rules check/test/backtest/schema
     alerts.py   alerts list/retry/send/test          hits.py    hits, hits show, stats
-    entries.py  entries list/retry, status           admin.py   db upgrade/revision, config
-    api.py      api (the HTTP API and web page)
+    entries.py  entries list/retry                   admin.py   db upgrade/revision, config
+    api.py      api (the HTTP API and web page)      status.py  status (feeds, queues, workers, alerts)
 
 Every error newswatch raises on purpose is printed as one line naming the file, line, URL or setting (a
 rules file's mistakes one a line), never as a traceback; the exit status is non-zero when anything failed.
@@ -39,16 +39,18 @@ class _CLI(click.Group):
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def main(verbose: int) -> None:
     """newswatch: watch news feeds and pages for what matters to you."""
+    from newswatch.worker.logs import configure_logging
+
     level = [logging.ERROR, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    configure_logging(level)  # text at a terminal, JSON lines otherwise (NEWSWATCH_LOG_FORMAT)
     # trafilatura logs every page it finds no text in at ERROR; newswatch reports those itself, naming the page.
     logging.getLogger("trafilatura").setLevel(level if verbose >= 2 else logging.CRITICAL)
 
 
 def _register() -> None:
-    from newswatch.worker.cli import admin, alerts, api, entries, feeds, hits, rules, run, scan
+    from newswatch.worker.cli import admin, alerts, api, entries, feeds, hits, rules, run, scan, status
 
-    for module in (scan, run, feeds, entries, rules, alerts, hits, api, admin):
+    for module in (scan, run, feeds, entries, status, rules, alerts, hits, api, admin):
         for command in module.COMMANDS:
             main.add_command(command)
 

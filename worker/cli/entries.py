@@ -1,4 +1,4 @@
-"""`newswatch entries` and `newswatch status`: the work between a poll and a stored article, and what waits."""
+"""`newswatch entries`: the work between a poll and a stored article, and what waits (`newswatch status` counts it)."""
 
 from __future__ import annotations
 
@@ -87,41 +87,4 @@ def entries_retry(entry_ids: tuple[int, ...], timeout: float) -> None:
     sys.exit(1 if report.errors or report.pending or missing else 0)
 
 
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
-def status(as_json: bool) -> None:
-    """What is waiting: feeds and their errors, entries pending and failed, alerts pending and failed."""
-    from sqlalchemy import func
-    from sqlmodel import select
-
-    from newswatch.storage.db import session_scope
-    from newswatch.storage.entries import entry_counts
-    from newswatch.storage.feeds import list_feeds
-    from newswatch.storage.models import Alert
-    from newswatch.worker.cli.output import echo_json
-    from newswatch.worker.runtime import migrated_runtime
-
-    with session_scope(migrated_runtime().settings.database_url) as session:
-        feeds = list_feeds(session)
-        by_feed = entry_counts(session)
-        alerts = dict(session.exec(select(Alert.status, func.count()).group_by(Alert.status)).all())
-    entries_by_status: dict[str, int] = {}
-    for (_, state), count in by_feed.items():
-        entries_by_status[state] = entries_by_status.get(state, 0) + count
-    summary = {
-        "feeds": {
-            "total": len(feeds),
-            "enabled": sum(f.enabled for f in feeds),
-            "failing": sum(bool(f.last_error) for f in feeds),
-        },
-        "entries": {state: entries_by_status.get(state, 0) for state in ("pending", "failed", "done")},
-        "alerts": {state: alerts.get(state, 0) for state in ("pending", "sending", "sent", "failed")},
-    }
-    if as_json:
-        echo_json(summary)
-        return
-    for part, counts in summary.items():
-        click.echo(f"{part:<8} " + ", ".join(f"{count} {state}" for state, count in counts.items()))
-
-
-COMMANDS = [entries, status]
+COMMANDS = [entries]

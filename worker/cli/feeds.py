@@ -14,6 +14,8 @@ from newswatch.worker.cli.params import Duration
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from newswatch.storage.models import Feed
+
 
 def _database_url() -> str:
     from newswatch.worker.runtime import migrated_runtime
@@ -123,6 +125,10 @@ def feeds_list(as_json: bool) -> None:
                         "last_status": feed.last_status,
                         "last_error": feed.last_error,
                         "last_polled_at": feed.last_polled_at.isoformat() if feed.last_polled_at else None,
+                        "next_poll_at": feed.next_poll_at.isoformat() if feed.next_poll_at else None,
+                        "poll_interval": feed.poll_interval or feed.interval_seconds,
+                        "failures": feed.error_count,
+                        "paused_at": feed.paused_at.isoformat() if feed.paused_at else None,
                         "entries_pending": pending,
                         "entries_failed": failed,
                     }
@@ -133,6 +139,7 @@ def feeds_list(as_json: bool) -> None:
         click.echo(
             f"{feed.id:>4}  {feed.url}  every {feed.interval_seconds // 60} min, last poll {polled}"
             + (f", status {feed.last_status}" if feed.last_status else "")
+            + _schedule(feed)
             + (f", {pending} entries pending" if pending else "")
             + (f", {failed} entries failed (newswatch entries retry)" if failed else "")
         )
@@ -142,19 +149,52 @@ def feeds_list(as_json: bool) -> None:
         click.echo("no feeds; add one with `newswatch feeds add URL` or `newswatch feeds import FILE.opml`")
 
 
+def _schedule(feed: Feed) -> str:
+    """`, next poll 14:05` (with the adapted interval when it differs), or the pause and how to end it."""
+    if feed.paused_at is not None:
+        when = feed.paused_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        return f", PAUSED since {when} after {feed.error_count} failed polls (newswatch feeds resume {feed.id})"
+    adapted = feed.poll_interval and feed.poll_interval != feed.interval_seconds
+    now_every = f", now every {round(feed.poll_interval / 60)} min" if adapted and feed.poll_interval else ""
+    upcoming = feed.next_poll_at.astimezone().strftime("%Y-%m-%d %H:%M") if feed.next_poll_at else "now"
+    failing = f" ({feed.error_count} failed polls in a row, backing off)" if feed.error_count else ""
+    return f"{now_every}, next poll {upcoming}{failing}"
+
+
+@feeds.command("resume")
+@click.argument("url_or_id")
+def feeds_resume(url_or_id: str) -> None:
+    """Poll a paused feed again (now, its failures forgotten)."""
+    from newswatch.storage.db import session_scope
+    from newswatch.storage.feeds import resume_feed
+
+    with session_scope(_database_url()) as session:
+        feed = _named_feed(session, url_or_id)
+        was_paused = feed.paused_at is not None
+        resume_feed(session, feed)
+        click.echo(f"{'resumed' if was_paused else 'polling now'} feed {feed.id}: {feed.url}")
+
+
+def _named_feed(session: Session, url_or_id: str) -> Feed:
+    """The feed a user named by id or URL; a usage error when there is none."""
+    from newswatch.storage.feeds import find_feed
+    from newswatch.worker.ingest.identity import feed_url
+
+    feed = find_feed(session, url_or_id if url_or_id.isdigit() else _stored_url(session, feed_url(url_or_id)))
+    if feed is None:
+        raise click.ClickException(f"no feed {url_or_id!r}; see `newswatch feeds list`")
+    return feed
+
+
 @feeds.command("remove")
 @click.argument("url_or_id")
 def feeds_remove(url_or_id: str) -> None:
     """Stop polling a feed (its stored articles and hits stay)."""
     from newswatch.storage.db import session_scope
-    from newswatch.storage.feeds import find_feed, remove_feed
-    from newswatch.worker.ingest.identity import feed_url
+    from newswatch.storage.feeds import remove_feed
 
     with session_scope(_database_url()) as session:
-        feed = find_feed(session, url_or_id if url_or_id.isdigit() else _stored_url(session, feed_url(url_or_id)))
-        if feed is None:
-            raise click.ClickException(f"no feed {url_or_id!r}; see `newswatch feeds list`")
-        remove_feed(session, feed)
+        remove_feed(session, _named_feed(session, url_or_id))
     click.echo(f"removed feed {url_or_id}")
 
 

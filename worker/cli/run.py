@@ -53,6 +53,7 @@ def run(once: bool, timeout: float) -> None:
 @click.pass_context
 def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str) -> None:
     """Run Celery workers (needs NEWSWATCH_BROKER_URL); extra arguments go to `celery worker`."""
+    from newswatch.worker.ingest.language import preload_detector
     from newswatch.worker.rules.scan import preload
     from newswatch.worker.runtime import migrated_runtime
 
@@ -60,6 +61,11 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str) 
     runtime.channels  # noqa: B018 - a misconfigured channel stops the worker before it takes any task
     runtime.check_broker()
     preload()  # here, once: the prefork children inherit it
+    preload_detector()
+    if runtime.settings.metrics_port:
+        from newswatch.worker.metrics import serve_metrics
+
+        serve_metrics(runtime.settings.metrics_port, runtime.redis)
     argv = ["worker", "-Q", queues, "-P", pool, "--loglevel", "INFO", *ctx.args]
     if concurrency:
         argv += ["-c", str(concurrency)]

@@ -54,8 +54,9 @@ RESET_CACHES_EVERY = 1000
 """trafilatura's LRU caches grow with every page (trafilatura#216); they are emptied this often."""
 
 
-def extract_page(body: bytes, *, url: str, content_type: str | None = None) -> Article:
-    """Main text and metadata of an HTML page fetched from `url`."""
+def extract_page(body: bytes, *, url: str, content_type: str | None = None, language: str | None = None) -> Article:
+    """Main text and metadata of an HTML page fetched from `url`. The page's own language (metadata, `lang`)
+    wins over `language`, declared elsewhere (its feed); the detector runs only when neither is known."""
     global _extracted
     _extracted += 1
     if _extracted % RESET_CACHES_EVERY == 0:
@@ -89,7 +90,7 @@ def extract_page(body: bytes, *, url: str, content_type: str | None = None) -> A
         author=document.author or None,
         published=_date(document.date),
         site_name=document.sitename or None,
-        language=document.language or _html_lang(html) or detect_language(f"{title}\n{text}"),
+        language=document.language or _html_lang(html) or language or detect_language(f"{title}\n{text}"),
         domain=site_domain(url),
     )
 
@@ -119,7 +120,7 @@ def article_from_entry(entry: FeedEntry, *, feed_url: str) -> Article:
         url=url,
         author=entry.author,
         published=entry.published,
-        language=detect_language(f"{entry.title}\n{entry.summary}"),
+        language=entry.language or detect_language(f"{entry.title}\n{entry.summary}"),
         domain=site_domain(url or feed_url),
     )
 

@@ -21,6 +21,7 @@ import feedparser
 
 from newswatch.worker.errors import FeedError
 from newswatch.worker.ingest.charset import decode, is_binary, with_charset
+from newswatch.worker.ingest.language import declared_language
 from newswatch.worker.ingest.markup import fragment_to_text
 
 LOGGER = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ class FeedEntry:
     published: datetime | None
     entry_id: str | None
     author: str | None
+    language: str | None = None
+    """As the feed declares it (the entry's `xml:lang`, else the feed's `language` or `xml:lang`)."""
 
     def to_json(self) -> dict[str, Any]:
         """The entry as a JSON-safe message body (a task argument)."""
@@ -84,7 +87,8 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
     if not parsed.get("version") and not parsed.entries:
         reason = "html page" if b"<html" in body[:2048].lower() else (error or "no feed elements")
         raise FeedError(f"feed: not a feed ({reason}): {url}", source=url)
-    entries = [_entry(raw, base=url) for raw in parsed.entries]
+    language = declared_language(parsed.feed.get("language"))
+    entries = [_entry(raw, base=url, language=language) for raw in parsed.entries]
     title = fragment_to_text(parsed.feed.get("title")) or None
     return ParsedFeed(title=title, entries=entries, error=error)
 
@@ -103,11 +107,13 @@ def describe_problem(exc: object) -> str:
     return f"{name}: {message}"
 
 
-def _entry(raw: Any, *, base: str) -> FeedEntry:
+def _entry(raw: Any, *, base: str, language: str | None) -> FeedEntry:
     link = raw.get("link") or _first_link(raw)
     summary = raw.get("summary") or ""
+    detail = raw.get("summary_detail") or {}
     if not summary and raw.get("content"):
         summary = raw["content"][0].get("value", "")
+        detail = raw["content"][0]
     return FeedEntry(
         url=urljoin(base, link) if link else None,
         title=fragment_to_text(raw.get("title")),
@@ -115,6 +121,7 @@ def _entry(raw: Any, *, base: str) -> FeedEntry:
         published=_date(raw.get("published_parsed") or raw.get("updated_parsed")),
         entry_id=raw.get("id") or None,
         author=fragment_to_text(raw.get("author")) or None,
+        language=declared_language(detail.get("language")) or language,
     )
 
 
@@ -153,6 +160,7 @@ def _parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
     if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
         raise FeedError(f"feed: not a feed (JSON without a jsonfeed.org version): {url}", source=url)
     entries = []
+    language = declared_language(data.get("language"))
     for item in data.get("items") or []:
         if not isinstance(item, dict):
             continue
@@ -167,6 +175,7 @@ def _parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
                 published=_iso_date(item.get("date_published") or item.get("date_modified")),
                 entry_id=str(item["id"]) if item.get("id") is not None else None,
                 author=(authors[0].get("name") if authors and isinstance(authors[0], dict) else None),
+                language=declared_language(item.get("language")) or language,
             )
         )
     return ParsedFeed(title=data.get("title"), entries=entries, error=None)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 
 from newswatch.worker.config import Settings
 from newswatch.worker.errors import FetchError
 from newswatch.worker.ingest.addresses import AllowList
+from newswatch.worker.ingest.hostlimits import HostLimits, LimitedTransport
 from newswatch.worker.ingest.transport import GuardedTransport, Refused
 
 LOGGER = logging.getLogger(__name__)
@@ -40,18 +43,34 @@ class FetchResult:
         return self.status == 304
 
 
-def http_client(settings: Settings) -> httpx.Client:
+def http_client(settings: Settings, limits: HostLimits | None = None) -> httpx.Client:
     """The one HTTP client factory, for feeds, pages and alert channels alike: timeouts, user agent, bounded
-    redirects, and the guarded transport (public addresses or NEWSWATCH_ALLOW_HOSTS only, bodies capped)."""
+    redirects, and the guarded transport (public addresses or NEWSWATCH_ALLOW_HOSTS only, bodies capped),
+    under the per-host `limits` when given."""
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
     allow = AllowList.parse(settings.allow_hosts or ())
+    transport: httpx.BaseTransport = GuardedTransport(
+        allow=allow, max_bytes=max(settings.max_feed_bytes, settings.max_page_bytes)
+    )
+    if limits is not None:
+        transport = LimitedTransport(transport, limits, wait=settings.host_wait)
     return httpx.Client(
-        transport=GuardedTransport(allow=allow, max_bytes=max(settings.max_feed_bytes, settings.max_page_bytes)),
+        transport=transport,
         timeout=timeout,
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        headers={"User-Agent": user_agent(settings), "Accept-Encoding": "gzip, deflate"},
     )
+
+
+def user_agent(settings: Settings) -> str:
+    """NEWSWATCH_USER_AGENT, naming NEWSWATCH_CONTACT_URL (so a site owner knows whom to ask) when it is set."""
+    agent, contact = settings.user_agent, settings.contact_url
+    if not contact or contact in agent:
+        return agent
+    if agent == Settings.model_fields["user_agent"].default:
+        return f"newswatch/0.1 (news monitoring; +{contact})"
+    return f"{agent} (+{contact})"
 
 
 def fetch(
@@ -119,7 +138,23 @@ def _check_status(url: str, response: httpx.Response) -> None:
     if status < 400:
         return
     transient = status >= 500 or status in (408, 425, 429)
-    raise FetchError(f"fetch: status {status}: {url}", url=url, transient=transient)
+    wait = retry_after(response.headers.get("Retry-After")) if status in (429, 503) else None
+    said = f" (retry after {wait:.0f}s)" if wait is not None else ""
+    raise FetchError(f"fetch: status {status}{said}: {url}", url=url, transient=transient, retry_after=wait)
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds a `Retry-After` header asks to wait, given as seconds or as an HTTP date (RFC 9110 10.2.3)."""
+    value = (value or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000" in the date: UTC all the same
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 _TIMEOUTS = {

@@ -403,11 +403,10 @@ def evaluate(compiled: CompiledRules, context: ArticleContext, rule: ParsedRule)
         if total < (spec.threshold or 0.0):
             return Outcome(rule, None, f"threshold: {spec.threshold:g} (score {total:g})")
     unique: dict[tuple[str, int, int], Match] = {}
-    for occ, term, clause in found:
-        unique.setdefault(
-            (occ.field, occ.start, occ.end),
-            Match(term, occ.term, occ.field, occ.start, occ.end, clause),
-        )
+    for occ, term, clause in found:  # the first clause a mention satisfied explains it
+        span = (occ.field, occ.start, occ.end)
+        if span not in unique:
+            unique[span] = Match(term, occ.term, occ.field, occ.start, occ.end, clause)
     matches = _outermost(sorted(unique.values(), key=lambda m: (m.field != "title", m.start, -m.end)))
     if len(matches) < spec.min_mentions:
         return Outcome(rule, None, f"min_mentions: {spec.min_mentions} (found {len(matches)})")

@@ -103,30 +103,28 @@ def snippets(
     fields = sentences.fields
     by_sentence: dict[tuple[str, int, int, bool, bool], list[tuple[int, int]]] = {}
     leading = None
-    lead_field, lead_number = lead or ("", -1)
     for match in matches:
-        bounds = sentences.bounds(match.field)
-        place = (match.field, *_sentence(fields[match.field], bounds, match.start, match.end))
-        by_sentence.setdefault(place, []).append((match.start, match.end))
-        if (
-            leading is None
-            and match.field == lead_field
-            and bisect.bisect_right(bounds[0], match.start) == lead_number + 1
-        ):
-            leading = place
+        field, start, end = match.field, match.start, match.end
+        bounds = sentences.bounds(field)
+        place = (field, *_sentence(fields[field], bounds, start, end))
+        spans = by_sentence.get(place)
+        if spans is None:
+            spans = by_sentence[place] = []
+            if leading is None and lead == (field, bisect.bisect_right(bounds[0], start) - 1):
+                leading = place
+        spans.append((start, end))
     order = list(by_sentence)
     if leading is not None:
         order.remove(leading)
         order.insert(0, leading)
     result = []
-    for field, start, end, cut_before, cut_after in order:
-        spans = by_sentence[(field, start, end, cut_before, cut_after)]
-        text = fields[field]
-        sentence = text[start:end]
-        stripped = len(sentence) - len(sentence.lstrip())
-        shift = start + stripped - (len(ELLIPSIS) if cut_before else 0)
+    for place in order:
+        field, start, end, cut_before, cut_after = place
+        sentence = fields[field][start:end]
+        shift = start + len(sentence) - len(sentence.lstrip()) - (len(ELLIPSIS) if cut_before else 0)
         body = (ELLIPSIS if cut_before else "") + sentence.strip() + (ELLIPSIS.strip() if cut_after else "")
-        marks = _merge((a - shift, b - shift) for a, b in sorted(spans))
+        spans = by_sentence[place]
+        marks = ((spans[0][0] - shift, spans[0][1] - shift),) if len(spans) == 1 else _merge(sorted(spans), shift)
         result.append(Snippet(body, marks))
     return tuple(result)
 
@@ -149,9 +147,11 @@ def _sentence(text: str, bounds: tuple[list[int], list[int]], start: int, end: i
     return left, right, cut_before, cut_after
 
 
-def _merge(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+def _merge(spans: Iterable[tuple[int, int]], shift: int) -> tuple[tuple[int, int], ...]:
+    """Sorted spans, moved back by `shift`, overlapping ones joined."""
     merged: list[tuple[int, int]] = []
     for start, end in spans:
+        start, end = start - shift, end - shift
         if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:

@@ -12,6 +12,10 @@ from functools import lru_cache
 
 import simplemma
 
+from newswatch.worker.rules.lexicon import lend_to_simplemma
+
+lend_to_simplemma()  # nothing is read yet: simplemma's first English lookup reads the cached dictionary
+
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'"})
 ARABIC_PARTICLES = frozenset({"al", "el", "ad", "ar", "as", "ash", "at", "az", "an", "ul", "ud", "ed", "es", "et"})

@@ -50,6 +50,20 @@ def test_near_keeps_to_one_sentence_unless_it_says_any(text: str, expected: set[
 
 
 @pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("The jet, in a low pass, hit the strike-team base.", True),  # six words between
+        ("The jet, in a low pass, hit the town strike-team base.", False),  # seven
+        ("The jet hit_2 F-16s and then strike.", True),  # "hit_2" and "F-16s" are two words each: six
+        ("The jet hit_2 F-16s and then a strike.", False),  # seven
+        ("Strike jet.", True),  # either order, adjacent
+    ],
+)
+def test_near_counts_the_words_between_exactly(text: str, matched: bool) -> None:
+    assert ("same" in _rules(NEAR, text)) is matched
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("Iraq votes to expel US troops after Soleimani killing.", {"always"}),

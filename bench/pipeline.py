@@ -1,0 +1,309 @@
+"""Benchmark: articles per second through the whole pipeline, against bare trafilatura, and alert latency.
+
+    python bench/pipeline.py --corpus ../shared/corpus/html/scrapinghub-aeb [--rules 1000] [--no-workers]
+
+Serves the corpus's gzipped pages as they are (`Content-Encoding: gzip`) behind an RSS feed on loopback,
+with a local SMTP server (aiosmtpd) as the email channel, the example rules plus `--rules` generated ones
+(bench/match.py's generator) and one rule most news pages match (`said`), so that most articles raise an
+alert. Each mode gets new feeds listing the pages under new URLs, on a fresh SQLite database:
+- embedded: `run --once`'s round (`embedded.run_round`) in this process;
+- workers: a `newswatch worker` subprocess (Redis database 14, `--redis-url`), the round sent by
+  `run --once`'s code (`distributed.run_round_on_workers`), the worker stopped by its pid afterwards.
+Before the timed round a two-page round warms the runner (rules compiled, modules loaded), as a
+long-running worker is; a page is in one round only (seen again, it is the same story and raises no alert),
+so the timed round has 159 pages. Bare `trafilatura.bare_extraction` with extract.py's settings runs over the same
+pages in the same run. Printed per mode: articles per second, the ratio to bare extraction (target at
+least 0.9x), and the p95 seconds from the poll that first saw an item (the feed served) to its alert
+accepted by the SMTP server (target at most 2 s). In the timed round all items arrive in one poll, so an
+item's latency includes waiting behind the others of its round; then 20 rounds of one new item each give
+the latency of an item that arrives alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+import gzip
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import trafilatura
+from aiosmtpd.controller import Controller
+from match import generated_rules  # bench/ is the script's folder, first on sys.path
+from trafilatura.settings import use_config
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_RATIO = 0.9
+TARGET_P95 = 2.0
+WARM_ITEMS = 2
+SINGLE_ITEMS = 20
+"""Rounds of one new item each, for the latency of an item that arrives alone."""
+PROBE_RULE = "\n  - name: bench-said\n    query: said\n"
+
+
+@dataclass
+class Site:
+    """The pages and feeds served, and when each feed was first served (the poll that saw its items)."""
+
+    pages: list[bytes]
+    feeds: dict[str, list[str]] = field(default_factory=dict)  # feed path -> page paths
+    first_served: dict[str, float] = field(default_factory=dict)  # feed path -> time.time()
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    site: Site
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        path = self.path
+        if path in self.site.feeds:
+            with self.site.lock:
+                self.site.first_served.setdefault(path, time.time())
+            host = f"http://{self.headers['Host']}"
+            items = "".join(
+                f"<item><title>Page {link}</title><link>{host}{link}</link><guid>{host}{link}</guid></item>"
+                for link in self.site.feeds[path]
+            )
+            body = f"<?xml version='1.0'?><rss version='2.0'><channel><title>bench</title>{items}</channel></rss>"
+            self._send(body.encode(), "application/rss+xml")
+            return
+        found = re.fullmatch(r"/p/\w+/(\d+)\.html", path)
+        if found is None:
+            self.send_error(404)
+            return
+        self._send(self.site.pages[int(found.group(1))], "text/html", encoding="gzip")
+
+    def _send(self, body: bytes, content_type: str, encoding: str | None = None) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
+        return None
+
+
+@contextmanager
+def serve(site: Site) -> Iterator[str]:
+    """The site on a loopback port; yields its base URL."""
+    handler = type("Handler", (_Handler,), {"site": site})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class Inbox:
+    """When each page's alert was accepted: page path -> time.time() of the first message naming it."""
+
+    accepted: dict[str, float] = field(default_factory=dict)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        now = time.time()
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        text = " ".join(str(part.get_content()) for part in message.walk() if part.get_content_maintype() == "text")
+        for path in re.findall(r"/p/\w+/\d+\.html", text):
+            self.accepted.setdefault(path, now)
+        return "250 Message accepted for delivery"
+
+
+class _LoopbackSMTP(Controller):
+    """aiosmtpd on the port the OS gave it (port 0), read back from its socket."""
+
+    def _trigger_server(self) -> None:
+        assert self.server is not None
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+def bare_rate(pages: list[bytes]) -> float:
+    """Pages per second through trafilatura alone, with extract.py's settings (decompressed beforehand)."""
+    from newswatch.worker.ingest.extract import MAX_TREE_SIZE
+
+    config = use_config()
+    config["DEFAULT"]["max_tree_size"] = str(MAX_TREE_SIZE)
+    htmls = [gzip.decompress(page).decode("utf-8", "replace") for page in pages]
+    for html in htmls[:3]:  # warm-up: imports, caches
+        trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
+    started = time.perf_counter()
+    for index, html in enumerate(htmls):
+        trafilatura.bare_extraction(
+            html,
+            url=f"http://127.0.0.1/p/bare/{index}.html",
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            favor_precision=True,
+            config=config,
+        )
+    return len(htmls) / (time.perf_counter() - started)
+
+
+def add_round(site: Site, base: str, name: str, count: int, first: int = 0) -> str:
+    """A new feed listing `count` pages (from the `first`) under new URLs; returns its URL."""
+    path = f"/feed/{name}.xml"
+    site.feeds[path] = [f"/p/{name}/{index}.html" for index in range(first, first + count)]
+    return base + path
+
+
+def timed_round(runtime: Any, site: Site, base: str, name: str, count: int, *, workers: bool, first: int = 0) -> float:
+    """Add a feed of `count` new pages and run one round on it; seconds the round took."""
+    from newswatch.storage.db import session_scope
+    from newswatch.storage.feeds import add_feed
+    from newswatch.worker.distributed import run_round_on_workers
+    from newswatch.worker.embedded import run_round
+
+    with session_scope(runtime.settings.database_url) as session:
+        add_feed(session, add_round(site, base, name, count, first), interval_seconds=86_400)
+    started = time.perf_counter()
+    report = run_round_on_workers(runtime, timeout=600) if workers else run_round(runtime, every_feed=True)
+    elapsed = time.perf_counter() - started
+    stored = len(report.articles)
+    if stored != count or report.errors:
+        print(f"  {name}: {stored} of {count} articles stored; errors: {report.errors[:3]}", file=sys.stderr)
+    return elapsed
+
+
+def p95_latency(site: Site, inbox: Inbox, names: list[str]) -> tuple[float, int]:
+    """95th percentile of alert-accepted minus feed-first-served over the rounds' alerted pages, and how many."""
+    latencies = []
+    for name in names:
+        served = site.first_served[f"/feed/{name}.xml"]
+        latencies += [when - served for path, when in inbox.accepted.items() if path.startswith(f"/p/{name}/")]
+    if len(latencies) < 2:
+        return float("nan"), len(latencies)
+    return statistics.quantiles(latencies, n=20)[-1], len(latencies)
+
+
+@contextmanager
+def worker_process(env: dict[str, str], folder: Path) -> Iterator[None]:
+    """`newswatch worker` as a subprocess, stopped by its pid (its log in `folder`)."""
+    from newswatch.worker.celery_app import create_app
+    from newswatch.worker.config import Settings
+
+    log = (folder / "worker.log").open("wb")
+    command = [str(Path(sys.executable).with_name("newswatch")), "worker"]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        app = create_app(Settings(broker_url=env["NEWSWATCH_BROKER_URL"]))
+        deadline = time.monotonic() + 60
+        while not app.control.ping(timeout=0.5):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"worker did not start:\n{(folder / 'worker.log').read_text()[-3000:]}")
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def run_mode(
+    name: str, env: dict[str, str], site: Site, base: str, inbox: Inbox, *, workers: bool
+) -> tuple[float, float, float, int]:
+    """One mode: a warm-up round, the timed one, then rounds of one item each; articles per second, p95
+    latency in the timed round and for items alone, and how many alerts the latter is over."""
+    os.environ.update(env)
+    if not workers:
+        os.environ.pop("NEWSWATCH_BROKER_URL", None)
+    from newswatch.worker.ingest.language import preload_detector
+    from newswatch.worker.runtime import migrated_runtime, reset_runtime
+
+    reset_runtime()
+    runtime = migrated_runtime()
+    runtime.rules()
+    preload_detector()  # loaded once per process, as `newswatch worker` does before forking
+    # Pages seen once are not news again (the same story): each page is in one round only.
+    timed_round(runtime, site, base, f"{name}warm", WARM_ITEMS, workers=workers)
+    count = len(site.pages) - WARM_ITEMS - SINGLE_ITEMS
+    seconds = timed_round(runtime, site, base, name, count, workers=workers, first=WARM_ITEMS + SINGLE_ITEMS)
+    burst, _ = p95_latency(site, inbox, [name])
+    singles = [f"{name}one{index}" for index in range(SINGLE_ITEMS)]
+    for index, single in enumerate(singles):
+        timed_round(runtime, site, base, single, 1, workers=workers, first=WARM_ITEMS + index)
+    single, alerts = p95_latency(site, inbox, singles)
+    return count / seconds, burst, single, alerts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, required=True, help="Folder with html/*.html.gz.")
+    parser.add_argument("--rules", type=int, default=1000, help="Generated rules added to the example ones.")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14", help="Emptied first: the bench's own.")
+    parser.add_argument("--no-workers", action="store_true", help="Only the embedded mode.")
+    options = parser.parse_args()
+    pages = [path.read_bytes() for path in sorted((options.corpus / "html").glob("*.html.gz"))]
+    if not pages:
+        raise SystemExit(f"bench: no html/*.html.gz in {options.corpus}")
+    site, inbox = Site(pages), Inbox()
+    smtp = _LoopbackSMTP(inbox, hostname="127.0.0.1", port=0)
+    smtp.start()
+    results: list[tuple[str, float, float, float, int]] = []
+    with tempfile.TemporaryDirectory() as name, serve(site) as base:
+        folder = Path(name)
+        document, _ = generated_rules(options.rules)
+        (folder / "rules.yaml").write_text(document + PROBE_RULE)
+        common = {
+            "NEWSWATCH_RULES": str(folder / "rules.yaml"),
+            "NEWSWATCH_ALLOW_HOSTS": "127.0.0.1",
+            "NEWSWATCH_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
+            "NEWSWATCH_EMAIL_FROM": "bench@example.org",
+            "NEWSWATCH_EMAIL_TO": "desk@example.org",
+            "NEWSWATCH_DEFAULT_CHANNELS": "email",
+            "NEWSWATCH_CACHE_DIR": str(folder / "cache"),
+        }
+        bare = bare_rate(pages)
+        embedded = {**common, "NEWSWATCH_DATABASE_URL": f"sqlite:///{folder / 'embedded.db'}"}
+        results.append(("embedded (run --once)", *run_mode("embedded", embedded, site, base, inbox, workers=False)))
+        if not options.no_workers:
+            import redis
+
+            redis.Redis.from_url(options.redis_url).flushdb()
+            distributed = {
+                **os.environ,
+                **common,
+                "NEWSWATCH_DATABASE_URL": f"sqlite:///{folder / 'workers.db'}",
+                "NEWSWATCH_BROKER_URL": options.redis_url,
+            }
+            with worker_process(distributed, folder):
+                results.append(("celery worker", *run_mode("workers", distributed, site, base, inbox, workers=True)))
+    smtp.stop()
+    print(
+        f"{len(pages) - WARM_ITEMS - SINGLE_ITEMS} pages in the timed round, {options.rules:,} generated rules"
+        f" + the example ones; bare trafilatura {bare:.1f} pages/s over all {len(pages)}"
+    )
+    print(
+        f"{'mode':<22} {'articles/s':>10} {'vs bare':>8} {'target':>7}"
+        f" {'p95 s, all at once':>19} {'p95 s, one item':>16} {'target':>7}"
+    )
+    for mode, rate, burst, single, alerts in results:
+        print(
+            f"{mode:<22} {rate:>10.1f} {rate / bare:>7.2f}x {TARGET_RATIO:>6.1f}x"
+            f" {burst:>19.2f} {single:>16.2f} {TARGET_P95:>6.1f}s  ({alerts} alerts of {SINGLE_ITEMS} single items)"
+        )
+
+
+if __name__ == "__main__":
+    main()
