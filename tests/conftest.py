@@ -155,6 +155,7 @@ def worker_stack(
         "NEWSWATCH_BROKER_URL": redis_url,
         "NEWSWATCH_RULES": str(SEED_RULES),
         "NEWSWATCH_ALLOW_HOSTS": LOOPBACK_HOSTS,
+        "NEWSWATCH_LOG_FORMAT": "text",  # tests read the worker's log lines; test_logs.py covers JSON
         **(env or {}),
     }
     command = [

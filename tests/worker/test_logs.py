@@ -79,7 +79,7 @@ def test_an_unknown_format_is_refused_naming_the_variable(tmp_path: Path) -> Non
 
 def test_a_worker_logs_json_lines_naming_the_task(sqlite_url: str, tmp_path: Path) -> None:
     upgrade(sqlite_url)
-    with worker_stack(sqlite_url, tmp_path) as stack:
+    with worker_stack(sqlite_url, tmp_path, env={"NEWSWATCH_LOG_FORMAT": "auto"}) as stack:  # a log file: JSON
         app = create_app(Settings(broker_url=stack.redis_url))
         task_id = app.send_task("newswatch.sweep_entries").id
         app.AsyncResult(task_id).get(timeout=30)

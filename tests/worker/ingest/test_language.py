@@ -6,7 +6,7 @@ import pytest
 
 from newswatch.worker.ingest.extract import article_from_entry, extract_page
 from newswatch.worker.ingest.feeds import parse_feed
-from newswatch.worker.ingest.language import declared_language, detect_language
+from newswatch.worker.ingest.language import declared_language, detect_language, preload_detector
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,13 @@ def test_a_page_without_its_own_language_takes_the_feed_one() -> None:
 )
 def test_a_declared_tag_is_read_or_ignored(tag: object, language: str | None) -> None:
     assert declared_language(tag) == language
+
+
+def test_the_detector_model_is_loaded_once_before_forking() -> None:
+    import py3langid.langid
+
+    preload_detector()
+    loaded = py3langid.langid.IDENTIFIER
+    assert loaded is not None
+    assert detect_language("Drones struck a depot near the crossing on Tuesday.") == "en"
+    assert py3langid.langid.IDENTIFIER is loaded
