@@ -40,11 +40,15 @@ class Token:
 def fold(text: str) -> str:
     """Case, diacritics and apostrophe variants folded away (NFKD, combining marks dropped)."""
     text = text.translate(_APOSTROPHES)
-    if text.isascii():
-        return text.casefold()
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.casefold()
+    if not text.isascii():  # each character on its own: a few distinct ones, not every one of thousands
+        text = text.translate({ord(ch): _without_marks(ch) for ch in set(text) if not ch.isascii()})
+    return text.casefold()
+
+
+@lru_cache(maxsize=10_000)
+def _without_marks(ch: str) -> str:
+    """A character's compatibility decomposition without its combining marks ("é" -> "e", "ﬁ" -> "fi")."""
+    return "".join(part for part in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(part))
 
 
 def tokenize(text: str, language: str = "en") -> list[Token]:
