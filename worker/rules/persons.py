@@ -65,6 +65,8 @@ class Person:
     use: str
     spellings: frozenset[str]
     given: frozenset[str]
+    given_keys: frozenset[str]
+    """Skeletons of the given names of two sounds or more: his given name in another spelling."""
 
     @classmethod
     def of(cls, member: EntityMember) -> Person:
@@ -75,7 +77,14 @@ class Person:
             if words and skeleton(words[-1]) == key:  # an alias of the same surname, spelt otherwise
                 spellings.add(words[-1])
                 given.update(words[:-1])
-        return cls(member.name, member.surname, frozenset(spellings), frozenset(given))
+        keys = {skeleton(name) for name in given}
+        return cls(
+            member.name,
+            member.surname,
+            frozenset(spellings),
+            frozenset(given),
+            frozenset(key for key in keys if len(key) >= 2),
+        )
 
     def spelt_as(self, form: str) -> bool:
         """One of the member's spellings, or one differing by a doubled or changed vowel ("Solaimani"), but
@@ -96,7 +105,7 @@ class Person:
         word = fold(found.group(1))
         if word.endswith(("'s", "'")) or word in RANKS or word in self.given or word in ARABIC_PARTICLES:
             return False
-        if len(skeleton(word)) >= 2 and skeleton(word) in {skeleton(given) for given in self.given}:
+        if skeleton(word) in self.given_keys:
             return False  # his given name in another spelling ("Qassim", "Kassem" for "Qasem")
         return not simplemma.is_known(word, lang="en")
 
