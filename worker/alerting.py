@@ -5,14 +5,20 @@ else in this process. Every command that sends (`scan`, `alerts send`, `alerts r
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from newswatch.alerts.delivery import Delivery, deliver
 from newswatch.alerts.outbox import due_alert_ids
 from newswatch.storage.db import session_scope
 from newswatch.worker.runtime import Runtime
+
+LOGGER = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from newswatch.alerts.channels import Channel
@@ -55,3 +61,45 @@ def _on_workers(runtime: Runtime, ids: Sequence[int], wait: float) -> list[Deliv
         finally:
             result.forget()
     return outcomes
+
+
+class AlertSender:
+    """Sends each article's alerts in a thread while the round goes on, so that an alert waits for its own
+    article only, not for the rest of the round (the embedded runner's counterpart of the alerts queue)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.deliveries: list[Delivery] = []
+        self._ids: queue.Queue[int | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._send, name="newswatch-alerts", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def finish(self) -> None:
+        """Send what is queued, then stop the thread."""
+        self._ids.put(None)
+        self._thread.join()
+
+    def submit(self, ids: Sequence[int]) -> None:
+        """Queue these outbox rows for sending now."""
+        for alert_id in ids:
+            self._ids.put(alert_id)
+
+    def _send(self) -> None:
+        while (alert_id := self._ids.get()) is not None:
+            try:
+                self.deliveries += deliver_due(self.runtime, ids=[alert_id])
+            except Exception:  # noqa: BLE001 - the row stays due: the round's last sweep (or the next) sends it
+                LOGGER.warning("alert %s not sent now; it stays due", alert_id, exc_info=True)
+
+
+@contextmanager
+def sending_alongside(runtime: Runtime) -> Iterator[AlertSender]:
+    """An `AlertSender` running for the block; on exit it finishes what was queued."""
+    sender = AlertSender(runtime)
+    sender.start()
+    try:
+        yield sender
+    finally:
+        sender.finish()

@@ -4,7 +4,8 @@ It calls exactly the functions the Celery tasks call (worker.pipeline), in a loo
 a feed or page that times out or answers 5xx is tried again after the same backoff the tasks use, and a
 page still failing on its last try gives way to the feed entry's own text. An error in one feed, page or
 file is reported and the run goes on with the rest. Feeds are polled several at once (worker.polling);
-their entries are ingested here, one after another, as each poll ends.
+their entries are ingested here, one after another, as each poll ends, and each article's alerts are sent
+in a thread (worker.alerting.AlertSender) while the next articles are read.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from newswatch.storage.errors import NewswatchError
 from newswatch.storage.feeds import due_feeds, list_feeds
 from newswatch.storage.models import Feed, utcnow
 from newswatch.worker import pipeline
-from newswatch.worker.alerting import deliver_due
+from newswatch.worker.alerting import AlertSender, deliver_due, sending_alongside
 from newswatch.worker.config import Settings
 from newswatch.worker.errors import FetchError
 from newswatch.worker.ingest.inputs import article_for_input, expand_inputs
@@ -91,21 +92,22 @@ def run_round(runtime: Runtime, *, every_feed: bool = False) -> RoundReport:
     """Ingest the entries the sweep hands on again (lost or failed earlier), poll the due feeds (or every
     enabled feed) and ingest their new entries, then deliver the alerts due."""
     report = RoundReport()
-    for entry_id in pipeline.due_entries(runtime.settings):  # first: this round's own entries are not due yet
-        _ingest_one(runtime, entry_id, report)
-    with session_scope(runtime.settings.database_url) as session:
-        feeds = [f for f in list_feeds(session) if _polled(f)] if every_feed else due_feeds(session)
-    settings = runtime.settings
-    polls = poll_at_once(
-        feeds,
-        lambda feed: _poll(runtime, feed),
-        host=lambda feed: host_of(feed.url),
-        limit=settings.poll_concurrency,
-        per_host=settings.poll_per_host,
-    )
-    for _, polled in polls:
-        _ingest_polled(runtime, polled, report)
-    report.deliveries += deliver_due(runtime)
+    with sending_alongside(runtime) as sender:
+        for entry_id in pipeline.due_entries(runtime.settings):  # first: this round's own entries are not due yet
+            _ingest_one(runtime, entry_id, report, sender)
+        with session_scope(runtime.settings.database_url) as session:
+            feeds = [f for f in list_feeds(session) if _polled(f)] if every_feed else due_feeds(session)
+        settings = runtime.settings
+        polls = poll_at_once(
+            feeds,
+            lambda feed: _poll(runtime, feed),
+            host=lambda feed: host_of(feed.url),
+            limit=settings.poll_concurrency,
+            per_host=settings.poll_per_host,
+        )
+        for _, polled in polls:
+            _ingest_polled(runtime, polled, report, sender)
+    report.deliveries += sender.deliveries + deliver_due(runtime)
     return report
 
 
@@ -133,7 +135,9 @@ def _poll(runtime: Runtime, feed: Feed) -> pipeline.Polled | NewswatchError:
         return exc
 
 
-def _ingest_polled(runtime: Runtime, polled: pipeline.Polled | NewswatchError, report: RoundReport) -> None:
+def _ingest_polled(
+    runtime: Runtime, polled: pipeline.Polled | NewswatchError, report: RoundReport, sender: AlertSender
+) -> None:
     if isinstance(polled, NewswatchError):
         report.errors.append(str(polled))
         return
@@ -143,20 +147,22 @@ def _ingest_polled(runtime: Runtime, polled: pipeline.Polled | NewswatchError, r
     if polled.warning:
         report.warnings.append(f"feed: malformed but readable ({polled.warning}): {polled.url}")
     for entry_id in polled.entry_ids:
-        _ingest_one(runtime, entry_id, report)
+        _ingest_one(runtime, entry_id, report, sender)
 
 
 def ingest_entries(runtime: Runtime, entry_ids: Iterable[int]) -> RoundReport:
     """Ingest these entry rows now, in this process (`newswatch entries retry` without a broker)."""
     report = RoundReport()
-    for entry_id in entry_ids:
-        _ingest_one(runtime, entry_id, report)
-    report.deliveries += deliver_due(runtime)
+    with sending_alongside(runtime) as sender:
+        for entry_id in entry_ids:
+            _ingest_one(runtime, entry_id, report, sender)
+    report.deliveries += sender.deliveries + deliver_due(runtime)
     return report
 
 
-def _ingest_one(runtime: Runtime, entry_id: int, report: RoundReport) -> None:
-    """One entry row, with the retries the tasks have; a failure stays on the row for the sweep."""
+def _ingest_one(runtime: Runtime, entry_id: int, report: RoundReport, sender: AlertSender) -> None:
+    """One entry row, with the retries the tasks have; a failure stays on the row for the sweep. Its new
+    alerts go to `sender` at once."""
     settings = runtime.settings
     try:
         rules = runtime.rules()
@@ -178,6 +184,7 @@ def _ingest_one(runtime: Runtime, entry_id: int, report: RoundReport) -> None:
         return
     if ingested is None:
         return
+    sender.submit(ingested.alert_ids)
     report.articles.append(ingested.summary())
     if ingested.problem:
         report.warnings.append(ingested.problem)

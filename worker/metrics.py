@@ -148,6 +148,7 @@ def serve_metrics(port: int, client: redis.Redis) -> None:
     directory = tempfile.mkdtemp(prefix="newswatch-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
     atexit.register(_remove_in, os.getpid(), directory)
+    from celery.signals import worker_ready
     from prometheus_client import CollectorRegistry, multiprocess, start_http_server
 
     _connect_signals()
@@ -155,8 +156,14 @@ def serve_metrics(port: int, client: redis.Redis) -> None:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     registry.register(QueueCollector(client))
-    start_http_server(port, registry=registry)
-    LOGGER.info("metrics: serving http://0.0.0.0:%d/metrics", port)
+
+    def serve(**_: Any) -> None:
+        # Started once the pool's children exist: a process forked while another thread runs inherits that
+        # thread's locks held and can hang on its first task.
+        start_http_server(port, registry=registry)
+        LOGGER.info("metrics: serving http://0.0.0.0:%d/metrics", port)
+
+    worker_ready.connect(serve, weak=False)
 
 
 def _remove_in(parent: int, directory: str) -> None:

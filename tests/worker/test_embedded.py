@@ -1,7 +1,9 @@
-"""The embedded runner retries what the workers retry: a page that times out or answers 5xx is tried again."""
+"""The embedded runner retries what the workers retry (a page that times out or answers 5xx is tried again),
+and sends each article's alerts without waiting for the end of its round."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from newswatch.storage.models import StoredArticle
 from newswatch.worker.embedded import run_round
 from newswatch.worker.report import RoundReport
 from newswatch.worker.runtime import migrated_runtime, reset_runtime
+from tests.conftest import Mailbox
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pipeline"
 
@@ -123,3 +126,49 @@ def test_entries_polled_while_the_rules_file_is_broken_are_stored_once_it_is_fix
     with session_scope(sqlite_url) as session:
         assert len(session.exec(select(StoredArticle)).all()) == 3
         assert entry_counts(session) == {(1, "done"): 3}
+
+
+def test_an_article_s_alert_is_sent_while_the_round_reads_the_next_pages(
+    httpserver: HTTPServer, sqlite_url: str, smtp_server: tuple[str, Mailbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second page answers only once the first article's alert reached the SMTP server (or after 20 s):
+    alerts sent at the end of the round would find it still waiting."""
+    url, mailbox = smtp_server
+    for name, value in {
+        "NEWSWATCH_DATABASE_URL": sqlite_url,
+        "NEWSWATCH_SMTP_URL": url,
+        "NEWSWATCH_EMAIL_FROM": "nw@example.org",
+        "NEWSWATCH_EMAIL_TO": "desk@example.org",
+        "NEWSWATCH_DEFAULT_CHANNELS": "email",
+    }.items():
+        monkeypatch.setenv(name, value)
+    reset_runtime()
+    runtime = migrated_runtime()
+    links = [httpserver.url_for("/news/tanf"), httpserver.url_for("/news/border")]
+    items = "".join(f"<item><title>{link}</title><link>{link}</link></item>" for link in links)
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>{items}</channel></rss>",
+        content_type="application/rss+xml",
+    )
+    httpserver.expect_request("/news/tanf").respond_with_data(
+        (PAGES / "article-tanf.html").read_text(), content_type="text/html"
+    )
+    mail_before_second_page: list[int] = []
+
+    def second_page(_: Request) -> Response:
+        deadline = time.monotonic() + 20
+        while not mailbox.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        mail_before_second_page.append(len(mailbox.messages))
+        return Response((PAGES / "article-border.html").read_text(), content_type="text/html")
+
+    httpserver.expect_request("/news/border").respond_with_handler(second_page)
+    with session_scope(sqlite_url) as session:
+        add_feed(session, httpserver.url_for("/feed.xml"), interval_seconds=900)
+
+    report = run_round(runtime, every_feed=True)
+
+    assert mail_before_second_page == [1]
+    alerts = sum(len(article.alert_ids) for article in report.articles)
+    assert len(report.articles) == 2 and alerts >= 2
+    assert len(mailbox.messages) == alerts and sum(d.outcome == "sent" for d in report.deliveries) == alerts

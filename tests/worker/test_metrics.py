@@ -48,7 +48,8 @@ def test_the_worker_counts_what_its_children_did(sqlite_url: str, httpserver: HT
 
     with worker_stack(sqlite_url, tmp_path, env={"NEWSWATCH_METRICS_PORT": str(port)}) as stack:
         done = _run_once(stack, tmp_path)
-        assert "feeds polled: 1, articles: 3 (3 new)" in done.stdout, done.stdout + done.stderr
+        worker_log = stack.log.read_text(errors="replace")[-6000:]  # shown if the round did not finish
+        assert "feeds polled: 1, articles: 3 (3 new)" in done.stdout, done.stdout + done.stderr + worker_log
         samples = _samples(port)
 
     assert samples[("newswatch_articles_stored_total", ())] == 3
