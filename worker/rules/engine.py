@@ -19,8 +19,10 @@ Semantics, in evaluation order:
    earliest, title first.
 
 Work that rules share is done once per article: the scan, the sentence bounds (each occurrence knows its
-sentence), and the result of every clause written more than once (a list of countries in three weighted
-terms, a phrase in many rules). A weighted term none of whose anchors occurs is not evaluated at all.
+sentence), the result of every clause written more than once (a list of countries in three weighted
+terms, a phrase in many rules), and the matches, score and snippets of rules with the same mentions (a
+term in many rules). A weighted term none of whose anchors occurs is not evaluated at all; a query that is a
+term or an OR of terms is read off the scan without walking it.
 
 One module on purpose (over 300 lines): evaluation, anchoring and hit building share the compiled
 structures; split by step, they would pass half a dozen private types between files.
@@ -38,7 +40,8 @@ from typing import Any
 import simplemma
 
 from newswatch.worker.article import Article
-from newswatch.worker.rules.evidence import Match, RuleHit, score, snippets
+from newswatch.worker.rules.evidence import Evidence, Match, RuleHit
+from newswatch.worker.rules.evidence import matches as evidence_matches
 from newswatch.worker.rules.loader import EntityList, ParsedRule
 from newswatch.worker.rules.persons import Person, surname, surname_mentions
 from newswatch.worker.rules.query import And, Entity, Meta, Near, Node, Not, Or, Words
@@ -70,6 +73,9 @@ class CompiledRules:
         """A weighted term's anchors, by node id: a term none of whose anchors occurs is not evaluated."""
         self.combining: set[int] = set()
         """Query trees (by node id) with AND, NEAR or NOT: a sentence with a mention may not satisfy them."""
+        self.left_first: set[int] = set()
+        """NEAR clauses (by node id) whose right side is not evaluated when the left one fails: it has no AND,
+        the only clause whose failure is reported from inside, so skipping it changes no explanation."""
         self.clause: dict[int, str] = {}
         """Each clause rendered back as query text, by node id: shown with every mention it explains."""
         self.key: dict[int, str] = {}
@@ -85,6 +91,10 @@ class CompiledRules:
         """The members of each person list, with when their surname alone counts."""
         self.looks_in = {id(rule): tuple(sorted(set(rule.spec.fields))) for rule in rules}
         """The fields each rule looks in, by rule id."""
+        self.plain: dict[int, tuple[tuple[bool, str, str, str], ...]] = {}
+        """Rules whose query is a term or an OR of terms (words, phrases, prefixes; but not words alone, see
+        `word_sets`), with no weighted terms, by rule id: per term (prefix?, key, wording, clause). They hold
+        wherever one of their terms occurs: their mentions are read off the scan without walking the query."""
         used_lists: set[str] = set()
         for number, rule in enumerate(rules):
             for tree in _trees(rule):
@@ -96,6 +106,8 @@ class CompiledRules:
                 self.anchored[(kind, value)].append(number)
             if rule.tree is not None and _combines(rule.tree):
                 self.combining.add(id(rule.tree))
+            if rule.tree is not None and not rule.weighted and id(rule.tree) not in self.word_sets:
+                self._plan_plain(rule, rule.tree)
             for tree, _ in rule.weighted:
                 needed = _anchors(tree)
                 if needed is not None:
@@ -131,10 +143,22 @@ class CompiledRules:
                 self.word_sets[id(node)] = words
             return used
         if isinstance(node, Near):
+            if not _has_and(node.right):
+                self.left_first.add(id(node))
             return self._index_terms(node.left, numbers) | self._index_terms(node.right, numbers)
         if isinstance(node, Not):
             return self._index_terms(node.item, numbers)
         return set()
+
+    def _plan_plain(self, rule: ParsedRule, tree: Node) -> None:
+        terms = []
+        for item in tree.items if isinstance(tree, Or) else (tree,):
+            if not isinstance(item, Words) or item.field is not None:
+                return
+            terms.append(
+                (item.prefix, item.text if item.prefix else self.key[id(item)], item.text, self.clause[id(item)])
+            )
+        self.plain[id(rule)] = tuple(terms)
 
     def _index_entity_list(self, name: str, entity_list: EntityList) -> None:
         for member in entity_list.resolved():
@@ -180,6 +204,25 @@ class ArticleContext:
                 found.append(("entity", list_name))
         self.found: set[_Anchor] = set(found)
         """The anchors that occur (see `_anchors`)."""
+        self._matches: dict[tuple[tuple[Occurrence, str, str], ...], tuple[Match, ...]] = {}
+        self._evidence: dict[int, Evidence] = {}
+
+    def matches(self, found: _Found) -> tuple[Match, ...]:
+        """A rule's matches from its occurrences (see `evidence.matches`); rules with the same occurrences
+        (one term in many rules) share them, built once per article."""
+        key = tuple(found)
+        matches = self._matches.get(key)
+        if matches is None:
+            matches = self._matches[key] = evidence_matches(found)
+        return matches
+
+    def evidence(self, matches: tuple[Match, ...]) -> Evidence:
+        """The snippets and score every rule with these matches shows (as returned by `matches`, which keeps
+        them alive: their id stays theirs)."""
+        found = self._evidence.get(id(matches))
+        if found is None or found.matches is not matches:
+            found = self._evidence[id(matches)] = Evidence(matches, self.terms.sentences)
+        return found
 
 
 @dataclass(frozen=True)
@@ -292,7 +335,10 @@ class _Evaluator:
         return found + surname_mentions(self.compiled.persons[name], self.terms, found)
 
     def _near(self, node: Near) -> _Found | None:
-        left, right = self._evaluate(node.left), self._evaluate(node.right)
+        left = self._evaluate(node.left)
+        if not left and id(node) in self.compiled.left_first:
+            return None
+        right = self._evaluate(node.right)
         if not left or not right:
             return None
         # Right-hand mentions by where they may pair: their sentence (or only their field, with /any), so
@@ -378,8 +424,15 @@ def evaluate(compiled: CompiledRules, context: ArticleContext, rule: ParsedRule)
             return Outcome(rule, None, f"sources.include: {', '.join(spec.sources.include)}")
         if any(_covers(domain, p) for p in spec.sources.exclude):
             return Outcome(rule, None, f"sources.exclude: {domain}")
+    plain = compiled.plain.get(id(rule))
+    if plain is not None:
+        found = _mentions(context.terms, plain, compiled.looks_in[id(rule)])
+        if not found:
+            assert rule.tree is not None
+            return Outcome(rule, None, compiled.clause[id(rule.tree)])
+        return _held(context, rule, found, {})
     evaluator = _Evaluator(compiled, context, rule)
-    found: _Found = []
+    found = []
     if rule.tree is not None:
         held = evaluator.evaluate(rule.tree)
         if held is None:
@@ -402,15 +455,27 @@ def evaluate(compiled: CompiledRules, context: ArticleContext, rule: ParsedRule)
                 found += mentions
         if total < (spec.threshold or 0.0):
             return Outcome(rule, None, f"threshold: {spec.threshold:g} (score {total:g})")
-    unique: dict[tuple[str, int, int], Match] = {}
-    for occ, term, clause in found:  # the first clause a mention satisfied explains it
-        span = (occ.field, occ.start, occ.end)
-        if span not in unique:
-            unique[span] = Match(term, occ.term, occ.field, occ.start, occ.end, clause)
-    matches = _outermost(sorted(unique.values(), key=lambda m: (m.field != "title", m.start, -m.end)))
-    if len(matches) < spec.min_mentions:
-        return Outcome(rule, None, f"min_mentions: {spec.min_mentions} (found {len(matches)})")
+    return _held(context, rule, found, scores)
+
+
+def _held(context: ArticleContext, rule: ParsedRule, found: _Found, scores: dict[tuple[str, int], float]) -> Outcome:
+    """The outcome of a rule whose query and threshold held: a hit if it has enough mentions."""
+    matches = context.matches(found)
+    if len(matches) < rule.spec.min_mentions:
+        return Outcome(rule, None, f"min_mentions: {rule.spec.min_mentions} (found {len(matches)})")
     return Outcome(rule, matches, None, scores)
+
+
+def _mentions(terms: ArticleTerms, plain: tuple[tuple[bool, str, str, str], ...], fields: tuple[str, ...]) -> _Found:
+    """The mentions of a rule whose query is a term or an OR of terms (see `CompiledRules.plain`), in the
+    order the query walk would give them."""
+    found: _Found = []
+    words, prefixes = terms.words, terms.prefixes
+    for prefix, key, text, clause in plain:
+        occurrences = prefixes.get(key) if prefix else words.get(key)
+        if occurrences:
+            found += [(o, text, clause) for o in occurrences if o.field in fields]
+    return found
 
 
 def partial_matches(compiled: CompiledRules, context: ArticleContext, rule: ParsedRule) -> list[str]:
@@ -433,43 +498,33 @@ def partial_matches(compiled: CompiledRules, context: ArticleContext, rule: Pars
     return list(dict.fromkeys(found))
 
 
-def _outermost(matches: list[Match]) -> tuple[Match, ...]:
-    """Drop mentions inside a longer one ("border crossing" within "Syrian-Iraqi border crossing")."""
-    kept: list[Match] = []
-    for match in matches:
-        if kept and kept[-1].field == match.field and match.end <= kept[-1].end:
-            continue
-        kept.append(match)
-    return tuple(kept)
-
-
 def to_hit(compiled: CompiledRules, context: ArticleContext, outcome: Outcome, version: str) -> RuleHit:
     """The stored and shown form of a rule that held, the sentence carrying its meaning first."""
     assert outcome.matches is not None
     spec = outcome.rule.spec
+    evidence = context.evidence(outcome.matches)
     return RuleHit(
         rule=spec.name,
         severity=spec.severity,
         alert=tuple(spec.alert),
         matches=outcome.matches,
-        snippets=snippets(outcome.matches, context.terms.sentences, _lead(compiled, context, outcome)),
-        score=score(outcome.matches),
+        snippets=evidence.snippets(_lead(compiled, context, outcome, evidence)),
+        score=evidence.score,
         rules_version=version,
     )
 
 
-def _lead(compiled: CompiledRules, context: ArticleContext, outcome: Outcome) -> tuple[str, int] | None:
+def _lead(
+    compiled: CompiledRules, context: ArticleContext, outcome: Outcome, evidence: Evidence
+) -> tuple[str, int] | None:
     """The sentence (field, number) that carries a rule's meaning: where its query holds on its own, then
     the highest weighted score, then the most distinct matched terms; ties to the earliest, title first."""
-    assert outcome.matches is not None
-    number = context.terms.sentences.number
-    terms: dict[tuple[str, int], set[str]] = {}
-    for match in outcome.matches:  # title first, then in order
-        terms.setdefault((match.field, number(match.field, match.start)), set()).add(match.term)
-    if len(terms) < 2:
-        return None
+    terms = evidence.places
     rule = outcome.rule
-    if rule.tree is not None and id(rule.tree) in compiled.combining:
+    combining = rule.tree is not None and id(rule.tree) in compiled.combining
+    if evidence.lead is None or not (combining or outcome.scores):
+        return evidence.lead  # one sentence, or no query to hold on its own and no scores: most terms
+    if combining:
         whole = _Evaluator(compiled, context, rule)
         holds = {place: _InSentence(whole, place)._evaluate(rule.tree) is not None for place in terms}
     else:  # an OR of terms holds wherever one of them is mentioned
@@ -484,6 +539,17 @@ def _lead(compiled: CompiledRules, context: ArticleContext, outcome: Outcome) ->
 def _trees(rule: ParsedRule) -> list[Node]:
     """Every query tree of a rule: its query and its weighted terms."""
     return ([rule.tree] if rule.tree is not None else []) + [tree for tree, _ in rule.weighted]
+
+
+def _has_and(node: Node) -> bool:
+    """Whether a query has AND in it."""
+    if isinstance(node, And):
+        return True
+    if isinstance(node, Or):
+        return any(_has_and(item) for item in node.items)
+    if isinstance(node, Near):
+        return _has_and(node.left) or _has_and(node.right)
+    return isinstance(node, Not) and _has_and(node.item)
 
 
 def _combines(node: Node) -> bool:

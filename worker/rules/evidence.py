@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from newswatch.worker.rules.scan import Occurrence
 from newswatch.worker.rules.text import Sentences
 
 SNIPPET_CHARS = 300
@@ -88,6 +89,54 @@ class RuleHit:
             "score": self.score,
             "rules_version": self.rules_version,
         }
+
+
+def matches(found: Iterable[tuple[Occurrence, str, str]]) -> tuple[Match, ...]:
+    """The matches of a rule's occurrences (each with the rule's wording and the clause it satisfied): each
+    span once, explained by the first clause it satisfied; title first, then in order; mentions inside a
+    longer one dropped."""
+    unique: dict[tuple[str, int, int], Match] = {}
+    for occ, term, clause in found:
+        span = (occ.field, occ.start, occ.end)
+        if span not in unique:
+            unique[span] = Match(term, occ.term, occ.field, occ.start, occ.end, clause)
+    return _outermost(sorted(unique.values(), key=lambda m: (m.field != "title", m.start, -m.end)))
+
+
+def _outermost(matches: list[Match]) -> tuple[Match, ...]:
+    """Drop mentions inside a longer one ("border crossing" within "Syrian-Iraqi border crossing")."""
+    kept: list[Match] = []
+    for match in matches:
+        if kept and kept[-1].field == match.field and match.end <= kept[-1].end:
+            continue
+        kept.append(match)
+    return tuple(kept)
+
+
+class Evidence:
+    """What a set of matches shows on one article: its score, its sentences and their snippets. Rules with
+    the same matches (one term in many rules) share one."""
+
+    def __init__(self, matches: tuple[Match, ...], sentences: Sentences) -> None:
+        self.matches = matches
+        self.score = score(matches)
+        self.places: dict[tuple[str, int], set[str]] = {}
+        """The sentences (field, number) with matches, title first, then in order, with their terms."""
+        for match in matches:
+            self.places.setdefault((match.field, sentences.number(match.field, match.start)), set()).add(match.term)
+        places = self.places
+        self.lead = max(places, key=lambda place: len(places[place])) if len(places) > 1 else None
+        """The sentence with most distinct terms (the first of equals), None if there is one sentence: the lead
+        of a rule with no scores whose query holds wherever one of its terms is."""
+        self._sentences = sentences
+        self._snippets: dict[tuple[str, int] | None, tuple[Snippet, ...]] = {}
+
+    def snippets(self, lead: tuple[str, int] | None) -> tuple[Snippet, ...]:
+        """The snippets with the sentence `lead` first (see `snippets`)."""
+        found = self._snippets.get(lead)
+        if found is None:
+            found = self._snippets[lead] = snippets(self.matches, self._sentences, lead)
+        return found
 
 
 def score(matches: Iterable[Match]) -> float:

@@ -138,3 +138,21 @@ def test_a_long_sentence_is_cut_around_the_mention_and_says_so() -> None:
     assert len(snippet.text) <= 320
     ((start, end),) = snippet.marks
     assert snippet.text[start:end] == "airstrike"
+
+
+def test_rules_sharing_a_term_each_show_all_its_mentions_and_a_failed_or_names_itself() -> None:
+    rules = (
+        "rules:\n"
+        "  - {name: alone, query: 'conflict*'}\n"
+        "  - {name: either, query: '\"border gate\" OR conflict*'}\n"
+        "  - {name: in-title, query: '\"border gate\" OR conflict*', fields: [title]}\n"
+        "  - {name: absent, query: '\"border gate\" OR tanf*'}\n"
+    )
+    article = _article("Conflicting reports emerged. The conflict went on.", title="Conflict")
+    explained = {e.rule: e for e in parse_rules(rules, file="r.yaml").explain(article)}
+    alone, either, in_title = (explained[name].hit for name in ("alone", "either", "in-title"))
+    assert alone is not None and either is not None and in_title is not None
+    assert [m.text for m in either.matches] == ["Conflict", "Conflicting", "conflict"]
+    assert (either.matches, either.snippets, either.score) == (alone.matches, alone.snippets, alone.score)
+    assert [m.field for m in in_title.matches] == ["title"]
+    assert explained["absent"].failed == '"border gate" OR tanf*'
