@@ -8,6 +8,9 @@ parser, and stores each entry through the pipeline's `ingest` (match, fingerprin
 alerts) into a fresh SQLite database in a temporary folder. Prints the milliseconds per item (wall clock,
 and this process's CPU time, which other work on the machine does not inflate) and how many stories the
 items formed (1 expected). Target: 10,000 items under 10 ms an item.
+
+Every item says the same words, so the fingerprint's per-word hashes are all found in its cache after the
+first item: a text of fresh words costs about 1 ms more to fingerprint (7,000 characters on a 2-core machine).
 """
 
 from __future__ import annotations

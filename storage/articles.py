@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import bindparam, insert, text, union_all
+from sqlalchemy import bindparam, insert, text, union_all, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
@@ -16,12 +18,19 @@ from newswatch.storage.models import StoredArticle, StoryBand, utcnow
 
 
 def store_article(session: Session, article: StoredArticle) -> tuple[StoredArticle, bool]:
-    """Insert the row unless its URL key or content hash is stored already; returns (stored row, new)."""
+    """Insert the row unless its URL key or content hash is stored already; returns (stored row, new).
+
+    A new row is made from the values written, in the session as if read back (reading the text back cost
+    more than the insert).
+    """
     values = article.model_dump(exclude={"id"})
     values["fetched_at"] = values.get("fetched_at") or utcnow()
     new_id = insert_ignore(session, StoredArticle, values)
     if new_id is not None:
-        return session.get_one(StoredArticle, new_id), True
+        row = StoredArticle(id=new_id, **values)
+        make_transient_to_detached(row)
+        session.add(row)
+        return row, True
     existing = find_article(session, url_key=article.url_key, content_hash=article.content_hash)
     if existing is None:  # pragma: no cover - a conflict implies a row; guard against a concurrent delete
         raise LookupError(f"storage: article vanished after a conflict: {article.url_key or article.content_hash}")
@@ -101,6 +110,18 @@ def lock_story_bands(session: Session, bands: Iterable[str]) -> None:
     )
 
 
+# Statements on the tables, not the models: no ORM bookkeeping (flushes, bulk-insert plans) for a known row.
+_ARTICLES = StoredArticle.__table__  # type: ignore[attr-defined]
+_SET_STORY = update(_ARTICLES).where(_ARTICLES.c.id == bindparam("article_id")).values(story_id=bindparam("story_id"))
+_ADD_BANDS = insert(StoryBand.__table__)  # type: ignore[attr-defined]
+
+
+def set_story(session: Session, article: StoredArticle, story_id: int) -> None:
+    """Put a stored article in a story (the id of the story's first article; its own for a new story)."""
+    session.execute(_SET_STORY, {"article_id": article.id, "story_id": story_id})
+    set_committed_value(article, "story_id", story_id)  # written already: nothing left for the ORM to flush
+
+
 def add_story_bands(session: Session, article_id: int, bands: Iterable[str]) -> None:
     """Index a new article's fingerprint bands, for later copies of its story to find it.
 
@@ -109,7 +130,7 @@ def add_story_bands(session: Session, article_id: int, bands: Iterable[str]) -> 
     now = utcnow()
     rows = [{"band": band, "article_id": article_id, "created_at": now} for band in dict.fromkeys(bands)]
     if rows:
-        session.execute(insert(StoryBand), rows)
+        session.execute(_ADD_BANDS, rows)
 
 
 def known_url_keys(session: Session, url_keys: Iterable[str]) -> set[str]:

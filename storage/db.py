@@ -5,6 +5,9 @@ instead of failing, and `BEGIN IMMEDIATE` so a transaction takes the write lock 
 upgraded to a write fails at once with SQLITE_BUSY). PostgreSQL gets `pool_pre_ping` for long-lived workers,
 and a connect timeout (libpq otherwise waits as long as the network does for a host that never answers).
 `check_database` opens a database once at start, so that a URL newswatch cannot use is one clear error.
+
+Only SQLAlchemy Core is imported here: a command that reads with Core (`connection_scope`, storage.overview)
+never loads the ORM, SQLModel and the models, a good part of its start-up; `session_scope` loads them.
 """
 
 from __future__ import annotations
@@ -15,14 +18,21 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, Insert, TableClause, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-from sqlmodel import Session, SQLModel
 
 from newswatch.storage.errors import ConfigError, StorageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as OrmSession
+    from sqlmodel import Session, SQLModel
+
+    Model = type[SQLModel] | TableClause
+    """What rows are inserted into: a table model, or a Core table."""
 
 LOGGER = logging.getLogger(__name__)
 
@@ -162,7 +172,9 @@ def _sqlite_on_begin(connection: Any) -> None:
 
 @contextmanager
 def session_scope(url: str) -> Iterator[Session]:
-    """One short transaction: committed on success, rolled back on any error."""
+    """One short transaction with the ORM (SQLModel's session): committed on success, rolled back on any error."""
+    from sqlmodel import Session
+
     with Session(get_engine(url), expire_on_commit=False) as session:
         try:
             yield session
@@ -172,16 +184,49 @@ def session_scope(url: str) -> Iterator[Session]:
             raise
 
 
-def insert_ignore(session: Session, model: type[SQLModel], values: Mapping[str, Any]) -> int | None:
+@contextmanager
+def connection_scope(url: str) -> Iterator[Connection]:
+    """One short transaction in SQLAlchemy Core, the ORM not loaded: committed on success, rolled back on any error."""
+    with get_engine(url).begin() as connection:
+        yield connection
+
+
+def insert_ignore(session: OrmSession | Connection, model: Model, values: Mapping[str, Any]) -> int | None:
     """Insert a row unless a unique constraint says it exists; the new id, or None when it existed.
 
     The database decides, not a check-then-insert, so two workers inserting the same row at once end
-    with one row and exactly one of them told "new".
+    with one row and exactly one of them told "new". `values` are plain values (no SQL expressions).
     """
-    if session.get_bind().dialect.name == "postgresql":
+    statement = insert_ignoring(session, model, returning=("id",))
+    return session.execute(statement, _known_columns(model, values)).scalar_one_or_none()
+
+
+def insert_ignoring(session: OrmSession | Connection, model: Model, *, returning: tuple[str, ...]) -> Insert:
+    """`INSERT ... ON CONFLICT DO NOTHING RETURNING <returning>` into the model's table, values bound at
+    execution (one mapping, or a list of them for one multi-row statement); built once per dialect."""
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    return _insert_ignoring(dialect.name, _table(model), returning)
+
+
+@lru_cache(maxsize=64)
+def _insert_ignoring(dialect: str, table: TableClause, returning: tuple[str, ...]) -> Insert:
+    # Built per call, the statement cost more than running it (SQLAlchemy's construction is Python work).
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    table = model.__table__  # type: ignore[attr-defined]
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
-    return session.execute(statement).scalar_one_or_none()
+    return insert(table).on_conflict_do_nothing().returning(*(table.c[name] for name in returning))
+
+
+def _known_columns(model: Model, values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`values`, checked to name columns only: bound at execution, an unknown name would be dropped silently."""
+    table = _table(model)
+    unknown = values.keys() - table.c.keys()
+    if unknown:
+        raise ValueError(f"storage: no such column in {table.name}: {', '.join(sorted(unknown))}")
+    return values
+
+
+def _table(model: Model) -> TableClause:
+    """A table model's table, or a Core table (storage.overview's) as it is."""
+    return model if isinstance(model, TableClause) else model.__table__  # type: ignore[attr-defined]

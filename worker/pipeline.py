@@ -27,13 +27,14 @@ from newswatch.storage.articles import (
     add_story_bands,
     known_url_keys,
     lock_story_bands,
+    set_story,
     store_article,
     story_candidates,
 )
 from newswatch.storage.backoff import backoff_seconds
 from newswatch.storage.db import session_scope
 from newswatch.storage.entries import add_entries, claim_due_entries, mark_entry_done, record_entry_error
-from newswatch.storage.hits import store_hit
+from newswatch.storage.hits import store_hits
 from newswatch.storage.models import Entry, Feed, Hit, StoredArticle, utcnow
 from newswatch.worker.article import Article
 from newswatch.worker.config import Settings
@@ -147,11 +148,11 @@ def ingest(
             bands = band_keys(fingerprint)
             lock_story_bands(session, bands)
             candidates = story_candidates(session, bands=bands, since=utcnow() - STORY_WINDOW, exclude=row.id)
-            row.story_id = find_story(fingerprint, candidates) or row.id
-            session.add(row)
+            set_story(session, row, find_story(fingerprint, candidates) or row.id)
             add_story_bands(session, row.id, bands)
+        stored_hits = store_hits(session, row, [_hit_row(row.id, hit) for hit in hits])
         for hit in hits:
-            hit_id = store_hit(session, _hit_row(row.id, hit))
+            hit_id = stored_hits.get(hit.rule)
             if hit_id is None:
                 continue
             new_hits.append(hit.rule)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
-from newswatch.storage.articles import CANDIDATES_PER_BAND
+from newswatch.storage.articles import CANDIDATES_PER_BAND, add_story_bands, set_story, store_article
 from newswatch.storage.db import session_scope
-from newswatch.storage.models import StoredArticle
+from newswatch.storage.models import StoredArticle, StoryBand, utcnow
 from newswatch.storage.schema import upgrade
 from newswatch.worker.article import Article
 from newswatch.worker.config import Settings
 from newswatch.worker.ingest.extract import extract_file
-from newswatch.worker.ingest.stories import band_keys, find_story, similarity, story_fingerprint
+from newswatch.worker.ingest.stories import BANDS, band_keys, find_story, similarity, story_fingerprint
 from newswatch.worker.pipeline import ingest
 from newswatch.worker.rules import load_rules
 
@@ -65,3 +67,51 @@ def test_a_flood_of_near_copies_is_one_story_and_another_story_stays_apart(sqlit
     assert {story[i] for i in flood} == {flood[0]}
     assert story[other] == other
     assert story[copy] == flood[0]
+
+
+def test_a_story_stored_before_the_fingerprints_changed_still_gathers_its_copies(database_url: str) -> None:
+    # Stored at migration 0005, with fingerprints and bands of the former layout (64 SHA-1 MinHash values of
+    # 64 bits), one within the story window and one older: migration 0006 re-fingerprints the recent one.
+    upgrade(database_url, "0005")
+    now = utcnow()
+    with session_scope(database_url) as session:
+        recent, _ = store_article(session, _former_row("recent", TANF))
+        old, _ = store_article(session, _former_row("old", BORDER, fetched_at=now - timedelta(days=5)))
+        assert recent.id is not None and old.id is not None
+        for row in (recent, old):
+            set_story(session, row, row.id)
+        add_story_bands(session, recent.id, [f"{band}:former-recent" for band in range(BANDS)])
+        add_story_bands(session, old.id, [f"{band}:former-old" for band in range(BANDS)])
+        session.execute(
+            update(StoryBand).where(col(StoryBand.article_id) == old.id).values(created_at=now - timedelta(days=5))
+        )
+    upgrade(database_url)
+
+    settings = Settings(database_url=database_url)
+    copy = Article(source="http://127.0.0.1/copy", title="copy", text=COPY, url="http://127.0.0.1/copy")
+    copy_id = ingest(copy, rules=load_rules(SEED_RULES), settings=settings, default_channels=["console"]).article_id
+    with session_scope(database_url) as session:
+        stored = {row.id: row for row in session.exec(select(StoredArticle))}
+        bands = session.exec(select(StoryBand).where(col(StoryBand.article_id) == recent.id)).all()
+    assert stored[copy_id].story_id == recent.id
+    assert stored[recent.id].fingerprint == story_fingerprint(TANF)
+    assert sorted(band.band for band in bands) == sorted(band_keys(story_fingerprint(TANF)))
+    assert all(band.created_at is not None and band.created_at <= now + timedelta(seconds=1) for band in bands)
+    assert stored[old.id].fingerprint == _FORMER  # out of the window: left as it was
+
+
+_FORMER = bytes(range(256)) * 2
+"""A fingerprint of the former layout: 64 values of 64 bits."""
+
+
+def _former_row(name: str, text: str, fetched_at: datetime | None = None) -> StoredArticle:
+    return StoredArticle(
+        url_key=f"http://127.0.0.1/{name}",
+        content_hash=name,
+        url=f"http://127.0.0.1/{name}",
+        source=f"http://127.0.0.1/{name}",
+        title=name,
+        text=text,
+        fingerprint=_FORMER,
+        fetched_at=fetched_at,
+    )
