@@ -49,6 +49,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 0.9
 TARGET_P95 = 2.0
 WARM_ITEMS = 2
+MEMORY_ROUND = 1000
+"""Items a round in `--memory-rounds`."""
+TARGET_MEMORY = 1.10
 SINGLE_ITEMS = 20
 """Rounds of one new item each, for the latency of an item that arrives alone."""
 PROBE_RULE = "\n  - name: bench-said\n    query: said\n"
@@ -84,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
         if found is None:
             self.send_error(404)
             return
-        self._send(self.site.pages[int(found.group(1))], "text/html", encoding="gzip")
+        self._send(self.site.pages[int(found.group(1)) % len(self.site.pages)], "text/html", encoding="gzip")
 
     def _send(self, body: bytes, content_type: str, encoding: str | None = None) -> None:
         self.send_response(200)
@@ -195,9 +198,41 @@ def p95_latency(site: Site, inbox: Inbox, names: list[str]) -> tuple[float, int]
     return statistics.quantiles(latencies, n=20)[-1], len(latencies)
 
 
+def tree_pss(pid: int) -> int:
+    """Proportional set size of a process and all its descendants (the worker and its prefork children):
+    pages the children share with their parent since the fork are counted once, not once per process."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:  # a child replaced meanwhile
+            continue
+        total += int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.MULTILINE).group(1)) * 1024  # type: ignore[union-attr]
+        pending += [int(child) for child in children]
+    return total
+
+
+def memory_rounds(env: dict[str, str], site: Site, base: str, pid: int, rounds: int, size: int) -> list[int]:
+    """`rounds` rounds of `size` items each (the corpus's pages again under new URLs) on the workers; the
+    worker tree's resident bytes after each."""
+    from newswatch.worker.runtime import migrated_runtime, reset_runtime
+
+    os.environ.update(env)
+    reset_runtime()
+    runtime = migrated_runtime()
+    samples = []
+    for number in range(rounds):
+        timed_round(runtime, site, base, f"memory{number}", size, workers=True)
+        samples.append(tree_pss(pid))
+        print(f"  memory: {(number + 1) * size:,} articles, worker tree {samples[-1] / 2**20:.0f} MiB", file=sys.stderr)
+    return samples
+
+
 @contextmanager
-def worker_process(env: dict[str, str], folder: Path) -> Iterator[None]:
-    """`newswatch worker` as a subprocess, stopped by its pid (its log in `folder`)."""
+def worker_process(env: dict[str, str], folder: Path) -> Iterator[int]:
+    """`newswatch worker` as a subprocess, stopped by its pid (its log in `folder`); yields the pid."""
     from newswatch.worker.celery_app import create_app
     from newswatch.worker.config import Settings
 
@@ -210,7 +245,7 @@ def worker_process(env: dict[str, str], folder: Path) -> Iterator[None]:
         while not app.control.ping(timeout=0.5):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"worker did not start:\n{(folder / 'worker.log').read_text()[-3000:]}")
-        yield
+        yield process.pid
     finally:
         process.terminate()
         try:
@@ -253,6 +288,12 @@ def main() -> None:
     parser.add_argument("--rules", type=int, default=1000, help="Generated rules added to the example ones.")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14", help="Emptied first: the bench's own.")
     parser.add_argument("--no-workers", action="store_true", help="Only the embedded mode.")
+    parser.add_argument(
+        "--memory-rounds",
+        type=int,
+        default=0,
+        help="Then this many rounds of 1,000 items on the workers, printing the worker's memory (10: the target).",
+    )
     options = parser.parse_args()
     pages = [path.read_bytes() for path in sorted((options.corpus / "html").glob("*.html.gz"))]
     if not pages:
@@ -261,6 +302,7 @@ def main() -> None:
     smtp = _LoopbackSMTP(inbox, hostname="127.0.0.1", port=0)
     smtp.start()
     results: list[tuple[str, float, float, float, int]] = []
+    memory: list[int] = []
     with tempfile.TemporaryDirectory() as name, serve(site) as base:
         folder = Path(name)
         document, _ = generated_rules(options.rules)
@@ -287,8 +329,10 @@ def main() -> None:
                 "NEWSWATCH_DATABASE_URL": f"sqlite:///{folder / 'workers.db'}",
                 "NEWSWATCH_BROKER_URL": options.redis_url,
             }
-            with worker_process(distributed, folder):
+            with worker_process(distributed, folder) as pid:
                 results.append(("celery worker", *run_mode("workers", distributed, site, base, inbox, workers=True)))
+                if options.memory_rounds:
+                    memory = memory_rounds(distributed, site, base, pid, options.memory_rounds, MEMORY_ROUND)
     smtp.stop()
     print(
         f"{len(pages) - WARM_ITEMS - SINGLE_ITEMS} pages in the timed round, {options.rules:,} generated rules"
@@ -302,6 +346,12 @@ def main() -> None:
         print(
             f"{mode:<22} {rate:>10.1f} {rate / bare:>7.2f}x {TARGET_RATIO:>6.1f}x"
             f" {burst:>19.2f} {single:>16.2f} {TARGET_P95:>6.1f}s  ({alerts} alerts of {SINGLE_ITEMS} single items)"
+        )
+    if memory:
+        print(
+            f"worker memory (parent and children, proportional set size): after {MEMORY_ROUND:,} articles"
+            f" {memory[0] / 2**20:.0f} MiB, after {len(memory) * MEMORY_ROUND:,} {memory[-1] / 2**20:.0f} MiB:"
+            f" {memory[-1] / memory[0]:.2f}x (target at most {TARGET_MEMORY:.2f}x)"
         )
 
 

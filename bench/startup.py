@@ -3,22 +3,28 @@
     python bench/startup.py [--runs 15]
 
 Runs the installed command (the venv's `newswatch`, else `python -m newswatch.worker`) as a user would, each
-time a new process, and prints the median and the fastest wall time of:
-- `newswatch --help`, which loads no pipeline module;
+time a new process, the commands taking turns run by run (so that a change in the machine's load hits them
+alike), and prints the median and the fastest wall time and the median CPU time (user + system) of:
+- `newswatch --help`, which loads no database or pipeline module;
 - `newswatch feeds add URL` on a temporary SQLite database (created and migrated by the first, untimed run),
-  for a tiny RSS feed served on loopback (the command checks that the URL is a feed);
-- `newswatch feeds list` on the same database;
+  for a tiny RSS feed served on loopback by this script (the command checks that the URL is a feed);
+- `newswatch feeds list` and `newswatch status` on the same database (three feeds);
+- the floors under them, measured the same way in the same run: a new interpreter importing nothing, or only
+  SQLAlchemy, the settings (pydantic-settings) or the HTTP client, which the commands cannot do without;
 - `load_rules(seeds/rules.yaml)` in a new process (the rule compilation a worker does at start), with an
   empty dictionary cache (cold, once) and with the cache built (warm).
 
-Target: `--help` and `feeds add` under 0.3 s; rule compilation (warm) under 0.2 s. What a command imports, run by run:
-`python -X importtime -m newswatch.worker --help 2> imports.txt`.
+Target: `--help`, `feeds add` and `feeds list` under 0.3 s; rule compilation (warm) under 0.2 s. On a shared
+machine wall times grow with the load while CPU times much less: compare a command with its floors. What a
+command imports, module by module: `python -X importtime -m newswatch.worker feeds list 2> imports.txt`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -80,16 +86,63 @@ def command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "newswatch.worker"]
 
 
-def wall_times(args: list[str], *, runs: int, env: dict[str, str], cwd: Path) -> list[float]:
-    """Seconds from start to exit of `args`, `runs` times; a failing run stops the benchmark."""
-    times = []
+FLOORS = {
+    "python (imports nothing)": "pass",
+    "import sqlalchemy": "import sqlalchemy",
+    "import the settings": "from newswatch.worker.config import get_settings; get_settings()",
+    # Without httpx's own command line, as newswatch imports it (worker/cli/__init__.py).
+    "import httpx + httpcore": "import sys; sys.modules['httpx._main'] = None; import httpx, httpcore",
+}
+"""What the commands stand on, each timed alone in a new interpreter."""
+if importlib.util.find_spec("trio") is not None:
+    # httpcore imports trio whenever it is installed: the test extra's selenium installs it, a plain install not.
+    FLOORS["  of which trio (test extra)"] = "import trio"
+FLOOR_SUMS = {
+    "feeds list's floor (sum)": ("import sqlalchemy", "import the settings"),
+    "feeds add's floor (sum)": ("import sqlalchemy", "import the settings", "import httpx + httpcore"),
+}
+"""The floors a command needs together: their medians added, the interpreter's start counted once."""
+
+
+def run_once(args: list[str], *, env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Seconds of wall time and of CPU time (user + system) that one run of `args` took; a failing run stops
+    the benchmark."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def timed_in_turns(
+    cases: dict[str, list[str]], *, runs: int, env: dict[str, str], cwd: Path
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall and CPU seconds of each case, `runs` times, the cases taking turns within each run."""
+    times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in cases}
     for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, check=False)
-        times.append(time.perf_counter() - start)
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
+        for name, args in cases.items():
+            wall, cpu = run_once(args, env=env, cwd=cwd)
+            times[name][0].append(wall)
+            times[name][1].append(cpu)
     return times
+
+
+def print_row(name: str, walls: list[float], cpus: list[float], target: float | None) -> None:
+    wall = statistics.median(walls)
+    verdict = "" if target is None else f"{target:>6g} s  {'met' if wall < target else 'missed'}"
+    print(f"{name:<32} {wall:>7.3f}s {min(walls):>7.3f}s {statistics.median(cpus):>7.3f}s   {verdict}")
+
+
+def print_floor_sum(
+    name: str, parts: list[tuple[list[float], list[float]]], bare: tuple[list[float], list[float]]
+) -> None:
+    extra = len(parts) - 1
+    wall = sum(statistics.median(walls) for walls, _ in parts) - extra * statistics.median(bare[0])
+    cpu = sum(statistics.median(cpus) for _, cpus in parts) - extra * statistics.median(bare[1])
+    print(f"  {name:<30} {wall:>7.3f}s {'':>8} {cpu:>7.3f}s")
 
 
 def compile_times(*, runs: int, env: dict[str, str], cwd: Path) -> list[float]:
@@ -113,23 +166,32 @@ def main() -> None:
         cwd = Path(folder)
         env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSWATCH_")}
         env |= {"NEWSWATCH_DATABASE_URL": f"sqlite:///{cwd / 'bench.db'}", "NEWSWATCH_ALLOW_HOSTS": "127.0.0.1"}
-        wall_times([*newswatch, "feeds", "list"], runs=1, env=env, cwd=cwd)  # creates and migrates the database
+        run_once([*newswatch, "feeds", "list"], env=env, cwd=cwd)  # creates and migrates the database
+        for other in ("one", "two"):
+            run_once([*newswatch, "feeds", "add", f"{url}?{other}"], env=env, cwd=cwd)
         cases = {
             "newswatch --help": [*newswatch, "--help"],
             "newswatch feeds add URL": [*newswatch, "feeds", "add", url],
             "newswatch feeds list": [*newswatch, "feeds", "list"],
+            "newswatch status": [*newswatch, "status"],
         }
-        print(f"{'command':<26} {'median':>8} {'fastest':>8}   ({options.runs} runs, target {TARGET:g} s)")
-        for name, args in cases.items():
-            times = wall_times(args, runs=options.runs, env=env, cwd=cwd)
-            print(f"{name:<26} {statistics.median(times):>7.3f}s {min(times):>7.3f}s")
+        floors = {name: [sys.executable, "-c", code] for name, code in FLOORS.items()}
+        times = timed_in_turns(cases | floors, runs=options.runs, env=env, cwd=cwd)
+        print(f"{'command':<32} {'median':>8} {'fastest':>8} {'cpu':>8}   target   ({options.runs} runs, in turns)")
+        for name in cases:
+            print_row(name, *times[name], target=None if name == "newswatch status" else TARGET)
+        print("floors: a new interpreter doing only this")
+        for name in floors:
+            print_row(f"  {name}", *times[name], target=None)
+        for name, parts in FLOOR_SUMS.items():
+            print_floor_sum(name, [times[part] for part in parts], bare=times["python (imports nothing)"])
         env["NEWSWATCH_CACHE_DIR"] = str(cwd / "cache")
         (cold,) = compile_times(runs=1, env=env, cwd=cwd)
-        print(f"{'rules compile, cold cache':<26} {cold:>7.3f}s {cold:>7.3f}s   (builds the dictionary cache)")
-        times = compile_times(runs=options.runs, env=env, cwd=cwd)
+        print(f"{'rules compile, cold cache':<32} {cold:>7.3f}s {cold:>7.3f}s {'':>8}   (builds the dictionary cache)")
+        compiled = compile_times(runs=options.runs, env=env, cwd=cwd)
         print(
-            f"{'rules compile, warm cache':<26} {statistics.median(times):>7.3f}s {min(times):>7.3f}s"
-            f"   (target {COMPILE_TARGET:g} s)"
+            f"{'rules compile, warm cache':<32} {statistics.median(compiled):>7.3f}s {min(compiled):>7.3f}s {'':>8}"
+            f"   {COMPILE_TARGET:>6g} s  (after its imports)"
         )
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from newswatch.storage.db import insert_ignore
 from newswatch.storage.models import Entry, utcnow
+from newswatch.storage.overview import entry_counts as entry_counts  # how many in each state: read in Core
 
 
 def add_entries(
@@ -123,9 +124,3 @@ def requeue_failed_entries(session: Session, entry_ids: Iterable[int] | None = N
             update(Entry).where(col(Entry.id).in_(ids)).values(status="pending", attempts=0, next_attempt_at=utcnow())
         )
     return ids
-
-
-def entry_counts(session: Session) -> dict[tuple[int, str], int]:
-    """How many entries each feed has in each state."""
-    query = select(Entry.feed_id, Entry.status, func.count()).group_by(col(Entry.feed_id), col(Entry.status))
-    return {(feed_id, status): count for feed_id, status, count in session.exec(query)}

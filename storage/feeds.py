@@ -1,4 +1,5 @@
-"""Feed list queries: add, list, remove, which are due, and what a poll learnt."""
+"""Feed list queries with the ORM: add, list, remove, which are due, and what a poll learnt (the commands that only
+list or add feeds use storage.overview, in Core)."""
 
 from __future__ import annotations
 
@@ -7,32 +8,23 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from newswatch.storage.db import insert_ignore
 from newswatch.storage.models import Feed, utcnow
+from newswatch.storage.overview import insert_feed
 
 
-def add_feed(session: Session, url: str, *, interval_seconds: int, title: str | None = None) -> tuple[Feed, bool]:
-    """Add a feed (due at once); an existing URL keeps its state and gets the new interval. Returns (feed, new)."""
-    now = utcnow()
-    new_id = insert_ignore(
-        session,
-        Feed,
-        {
-            "url": url,
-            "title": title,
-            "interval_seconds": interval_seconds,
-            "enabled": True,
-            "error_count": 0,
-            "created_at": now,
-            "next_poll_at": now,
-        },
-    )
-    feed = session.exec(select(Feed).where(Feed.url == url)).one()
-    if new_id is None:
-        feed.interval_seconds = interval_seconds
-        feed.title = feed.title or title
-        session.add(feed)
-    return feed, new_id is not None
+def add_feed(
+    session: Session,
+    url: str,
+    *,
+    interval_seconds: int,
+    title: str | None = None,
+    bounds: tuple[int | None, int | None] | None = None,
+) -> tuple[Feed, bool]:
+    """Add a feed (due at once); an existing URL keeps its state and gets the new interval (and `bounds`, the
+    limits its interval adapts within, when given). Returns (feed, new)."""
+    session.flush()  # changes made to feeds in this session reach the row before it is read back
+    feed_id, new = insert_feed(session, url, interval_seconds=interval_seconds, title=title, bounds=bounds)
+    return session.get_one(Feed, feed_id, populate_existing=True), new
 
 
 def list_feeds(session: Session) -> list[Feed]:

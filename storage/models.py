@@ -6,22 +6,13 @@ article or hit end with one row each and the loser learns it from an empty `RETU
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    DateTime,
-    Dialect,
-    Index,
-    LargeBinary,
-    MetaData,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, Column, Index, LargeBinary, MetaData, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from newswatch.storage.times import UTCDateTime, utcnow
 
 # SQLite migrations rebuild tables ("batch mode") and need every constraint named.
 SQLModel.metadata.naming_convention = {
@@ -32,31 +23,6 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
-
-
-def utcnow() -> datetime:
-    """Aware UTC now; every stored time is UTC."""
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend (SQLite stores them without an offset and returns naive ones)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"storage: naive datetime {value!r}: store aware UTC times")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _when(nullable: bool = True, index: bool = False) -> Any:
@@ -85,6 +51,9 @@ class Feed(SQLModel, table=True):
     """Failed polls in a row (a retry within one poll is not counted); the backoff and the pause read it."""
     poll_interval: int | None = None
     """Seconds between polls as adapted to how often the feed has new items; None: `interval_seconds`."""
+    min_interval_seconds: int | None = None
+    max_interval_seconds: int | None = None
+    """The feed's own bounds for adapting its interval; None: NEWSWATCH_MIN_INTERVAL / NEWSWATCH_MAX_INTERVAL."""
     paused_at: datetime | None = _when()
     """Set when too many polls failed in a row: not polled until `newswatch feeds resume`."""
     created_at: datetime | None = _when()

@@ -1,4 +1,6 @@
-"""The layout keeps its promises: layers import downwards only, modules stay small and say what they are for."""
+"""The layout keeps its promises: layers import downwards only, modules stay small and say what they are for, and
+the commands run most often load only what they use (checked by the modules a new process loaded, not by time:
+`bench/startup.py` measures that)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("worker", "storage", "alerts")
@@ -61,3 +64,67 @@ def test_importing_the_storage_layer_loads_no_rule_engine_and_no_celery() -> Non
     )
     out = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+HEAVY = {
+    "sqlalchemy.orm",
+    "sqlmodel",
+    "newswatch.storage.models",
+    "alembic",
+    "httpx",
+    "rich",
+    "jinja2",
+    "celery",
+    "redis",
+    "trafilatura",
+    "feedparser",
+    "charset_normalizer",
+    "py3langid",
+    "simplemma",
+    "ahocorasick",
+    "newswatch.worker.pipeline",
+    "newswatch.worker.rules",
+    "newswatch.alerts.channels",
+}
+"""What the commands run most often have no use for: the ORM and the models (they read and add feeds in Core,
+storage.overview), migrations (the database is current), the pipeline, the rules, the alert channels, and
+(but `feeds add`, which checks the URL is a feed) the HTTP client and the feed parser."""
+
+
+def _loaded_by_command(args: list[str], cwd: Path) -> set[str]:
+    """Every module a new `newswatch ARGS` process had loaded when it was done."""
+    code = (
+        "import sys\nfrom newswatch.worker.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.splitlines()[-1].split())
+
+
+@pytest.fixture
+def current_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A migrated SQLite database in the settings (the check at start then finds nothing to do)."""
+    monkeypatch.setenv("NEWSWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'news.db'}")
+    subprocess.run([sys.executable, "-m", "newswatch.worker", "db", "upgrade"], cwd=tmp_path, check=True)
+    return tmp_path
+
+
+@pytest.mark.parametrize("args", [["feeds", "list"], ["feeds", "list", "--json"], ["status"], ["feeds", "export"]])
+def test_listing_feeds_loads_neither_the_orm_nor_the_models_nor_the_pipeline(
+    current_database: Path, args: list[str]
+) -> None:
+    loaded = _loaded_by_command(args, current_database)
+    assert "sqlalchemy" in loaded  # the test reads what a real run loaded
+    assert loaded & HEAVY == set()
+
+
+def test_adding_a_feed_loads_the_http_client_and_the_feed_parser_only(
+    current_database: Path, httpserver: HTTPServer
+) -> None:
+    feed = "<rss version='2.0'><channel><title>Desert Dispatch</title></channel></rss>"
+    httpserver.expect_request("/rss").respond_with_data(feed, content_type="application/rss+xml")
+    loaded = _loaded_by_command(["feeds", "add", httpserver.url_for("/rss")], current_database)
+    assert {"httpx", "feedparser"} <= loaded
+    assert loaded & HEAVY == {"httpx", "feedparser"}

@@ -16,7 +16,6 @@ from pydantic import Field, PositiveInt, SecretStr, ValidationError, field_valid
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from newswatch.storage.errors import ConfigError
-from newswatch.worker.ingest.addresses import AllowList
 
 CommaList = Annotated[list[str], NoDecode]
 """A list written in the environment as `a,b,c`."""
@@ -116,6 +115,8 @@ class Settings(BaseSettings):
     @field_validator("allow_hosts")
     @classmethod
     def _hosts(cls, value: list[str] | None) -> list[str] | None:
+        from newswatch.worker.ingest.addresses import AllowList  # the outbound guard's, loaded when a host is set
+
         AllowList.parse(value or ())  # a ValueError naming the entry that is no host
         return value
 

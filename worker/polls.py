@@ -40,18 +40,33 @@ class FeedState:
     current: int
     """The interval as adapted so far."""
     failures: int
+    low: int | None = None
+    high: int | None = None
+    """The feed's own bounds for adapting (`feeds add --min-interval/--max-interval`); None: the settings'."""
 
     @classmethod
     def of(cls, feed: Feed) -> FeedState:
         assert feed.id is not None
         current = feed.poll_interval or feed.interval_seconds
-        return cls(feed.id, feed.url, feed.interval_seconds, current, feed.error_count)
+        return cls(
+            feed.id,
+            feed.url,
+            feed.interval_seconds,
+            current,
+            feed.error_count,
+            feed.min_interval_seconds,
+            feed.max_interval_seconds,
+        )
 
 
 def record_success(session: Session, state: FeedState, settings: Settings, *, new_items: bool, **outcome: Any) -> None:
     """Record a poll that read the feed (changed or not): failures reset, the interval adapted to whether it
     brought new items, the next poll one (jittered) interval away."""
-    low, high = interval_bounds(state.interval, low=settings.min_interval, high=settings.max_interval)
+    low, high = interval_bounds(
+        state.interval,
+        low=state.low if state.low is not None else settings.min_interval,
+        high=state.high if state.high is not None else settings.max_interval,
+    )
     interval = adapt_interval(state.current, new_items=new_items, low=low, high=high)
     record_poll(session, state.id, failed=False, wait=jittered(interval), interval=interval, **outcome)
 

@@ -4,8 +4,8 @@ while it fails.
 Pure functions on plain numbers, so that both runners (and their tests) decide the same way:
 - `adapt_interval`: after a poll that found new items the interval is halved, after one that found none it
   grows by half (the way Miniflux and Media Cloud poll busy feeds often and quiet ones rarely), always
-  within the bounds the user set (NEWSWATCH_MIN_INTERVAL, NEWSWATCH_MAX_INTERVAL; unset, the feed's own
-  interval, so nothing adapts).
+  within the bounds the user set: the feed's own (`feeds add --min-interval --max-interval`), else
+  NEWSWATCH_MIN_INTERVAL and NEWSWATCH_MAX_INTERVAL; unset, the feed's interval, so nothing adapts.
 - `failure_delay`: after `failures` failed polls in a row, the interval doubled for each failure after the
   first, capped at `FAILURE_CAP` (or the interval, when that is longer); a `Retry-After` the site sent is
   waited out in full (up to `RETRY_AFTER_CAP`).

@@ -165,13 +165,18 @@ def test_a_retry_after_is_waited_out_and_not_retried_at_once(
     assert _wait(feed) >= at_least
 
 
+def _bounded(monkeypatch: pytest.MonkeyPatch, *, low: int, high: int) -> Runtime:
+    """A runtime whose settings bound the adapted interval."""
+    monkeypatch.setenv("NEWSWATCH_MIN_INTERVAL", str(low))
+    monkeypatch.setenv("NEWSWATCH_MAX_INTERVAL", str(high))
+    reset_runtime()
+    return migrated_runtime()
+
+
 def test_the_interval_adapts_to_how_often_the_feed_has_news_within_its_bounds(
     runtime: Runtime, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("NEWSWATCH_MIN_INTERVAL", "300")
-    monkeypatch.setenv("NEWSWATCH_MAX_INTERVAL", "2000")
-    reset_runtime()
-    runtime = migrated_runtime()
+    runtime = _bounded(monkeypatch, low=300, high=2000)
     polls = itertools.count(1)
     news = True
 
@@ -198,3 +203,23 @@ def test_the_interval_adapts_to_how_often_the_feed_has_news_within_its_bounds(
     assert last.poll_interval == 2000
     low, high = _around(2000)
     assert low <= _wait(last) <= high
+
+
+def test_a_feed_s_own_bounds_win_over_the_settings(
+    runtime: Runtime, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = _bounded(monkeypatch, low=300, high=2000)
+    httpserver.expect_request("/quiet.xml").respond_with_data(
+        _rss("https://news.example.org/1"), content_type="application/rss+xml"
+    )
+    with session_scope(runtime.settings.database_url) as session:
+        feed, _ = add_feed(session, httpserver.url_for("/quiet.xml"), interval_seconds=INTERVAL, bounds=(600, 1200))
+        feed_id = feed.id
+    assert feed_id is not None
+
+    intervals = []
+    for _ in range(4):  # one item, then nothing new: the interval grows, up to the feed's own maximum
+        assert run_round(runtime, every_feed=True).errors == []
+        intervals.append(_feed(runtime, feed_id).poll_interval)
+
+    assert intervals == [600, 900, 1200, 1200]

@@ -8,12 +8,15 @@
 
 Every error newswatch raises on purpose is printed as one line naming the file, line, URL or setting (a
 rules file's mistakes one a line), never as a traceback; the exit status is non-zero when anything failed.
-Command modules import what they use when they run, so `newswatch --help` loads none of the pipeline
-(tests/worker/cli/test_startup.py keeps it so; `bench/startup.py` measures it).
+A command's module is imported when that command runs (`--help` imports them all, for their help lines), and
+command modules import what they use when they run, so `newswatch --help` loads none of the pipeline and
+`newswatch feeds list` only SQLAlchemy Core and the settings (tests/worker/cli/test_startup.py and
+tests/test_structure.py keep it so; `bench/startup.py` measures it).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from typing import Any
@@ -22,9 +25,37 @@ import click
 
 from newswatch.storage.errors import NewswatchError
 
+COMMAND_MODULES = {
+    "scan": "scan",
+    "run": "run",
+    "worker": "run",
+    "beat": "run",
+    "feeds": "feeds",
+    "entries": "entries",
+    "status": "status",
+    "rules": "rules",
+    "alerts": "alerts",
+    "hits": "hits",
+    "stats": "hits",
+    "api": "api",
+    "db": "admin",
+    "config": "admin",
+}
+"""Each command, by the module of worker/cli/ that defines it (in that module's `COMMANDS`)."""
+
 
 class _CLI(click.Group):
-    """Turns newswatch's own errors into one clear line and exit status 1."""
+    """Loads a command's module when the command is asked for; turns newswatch's own errors into one clear
+    line and exit status 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMAND_MODULES:
+            return None
+        module = importlib.import_module(f"{__name__}.{COMMAND_MODULES[cmd_name]}")
+        return next(command for command in module.COMMANDS if command.name == cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -41,18 +72,16 @@ def main(verbose: int) -> None:
     """newswatch: watch news feeds and pages for what matters to you."""
     from newswatch.worker.logs import configure_logging
 
+    _skip_httpx_command_line()
     level = [logging.ERROR, logging.INFO, logging.DEBUG][min(verbose, 2)]
     configure_logging(level)  # text at a terminal, JSON lines otherwise (NEWSWATCH_LOG_FORMAT)
     # trafilatura logs every page it finds no text in at ERROR; newswatch reports those itself, naming the page.
     logging.getLogger("trafilatura").setLevel(level if verbose >= 2 else logging.CRITICAL)
 
 
-def _register() -> None:
-    from newswatch.worker.cli import admin, alerts, api, entries, feeds, hits, rules, run, scan, status
-
-    for module in (scan, run, feeds, entries, status, rules, alerts, hits, api, admin):
-        for command in module.COMMANDS:
-            main.add_command(command)
-
-
-_register()
+def _skip_httpx_command_line() -> None:
+    """`import httpx` imports httpx's own command line too (`httpx._main`: click, rich and pygments, a third of
+    its import time) whenever those are installed, as they are with newswatch. No newswatch command runs it;
+    marked absent, it is skipped (httpx then defines a stand-in that says its dependencies are missing)."""
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]

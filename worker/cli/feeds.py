@@ -12,9 +12,11 @@ import click
 from newswatch.worker.cli.params import Duration
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlmodel import Session
 
     from newswatch.storage.models import Feed
+    from newswatch.storage.overview import FeedRow
 
 
 def _database_url() -> str:
@@ -27,15 +29,36 @@ MIN_INTERVAL = 60
 """Seconds: polling a feed more often than this is unkind to its site and rarely finds anything new."""
 
 
-def _interval(interval: timedelta | None) -> int:
+def _interval(interval: timedelta | None, option: str = "--interval") -> int:
     from newswatch.worker.runtime import get_runtime
 
     seconds = interval.total_seconds() if interval else get_runtime().settings.default_interval
     if seconds < MIN_INTERVAL:
         raise click.BadParameter(
-            f"{seconds:g}s is too often: poll a feed at most once a minute (e.g. 1m, 15m)", param_hint="--interval"
+            f"{seconds:g}s is too often: poll a feed at most once a minute (e.g. 1m, 15m)", param_hint=option
         )
     return int(seconds)
+
+
+def _bounds(low: timedelta | None, high: timedelta | None, interval: int) -> tuple[int | None, int | None] | None:
+    """The feed's own bounds for adapting its interval, checked (None: neither option given)."""
+    if low is None and high is None:
+        return None
+    lower = _interval(low, "--min-interval") if low is not None else None
+    upper = _interval(high, "--max-interval") if high is not None else None
+    if lower is not None and upper is not None and lower > upper:
+        raise click.BadParameter(f"is longer than --max-interval ({upper // 60} min)", param_hint="--min-interval")
+    if (lower is not None and interval < lower) or (upper is not None and interval > upper):
+        raise click.BadParameter(f"{interval // 60} min is outside the bounds given", param_hint="--interval")
+    return lower, upper
+
+
+def _bounds_text(low: int | None, high: int | None) -> str:
+    """`, adapts within 5-120 min` for the bounds a feed has of its own ('' when none)."""
+    if low is None and high is None:
+        return ""
+    shown = [f"{round(value / 60)}" if value is not None else "?" for value in (low, high)]
+    return f", adapts within {shown[0]}-{shown[1]} min"
 
 
 @click.group()
@@ -46,21 +69,41 @@ def feeds() -> None:
 @feeds.command("add")
 @click.argument("url")
 @click.option("--interval", type=Duration(), default=None, help="How often to poll, e.g. 15m (default 15m).")
+@click.option(
+    "--min-interval",
+    type=Duration(),
+    default=None,
+    help="Poll a feed with news as often as this at most (default NEWSWATCH_MIN_INTERVAL).",
+)
+@click.option(
+    "--max-interval",
+    type=Duration(),
+    default=None,
+    help="Poll a quiet feed at least this often (default NEWSWATCH_MAX_INTERVAL).",
+)
 @click.option("--title", default=None)
-def feeds_add(url: str, interval: timedelta | None, title: str | None) -> None:
+def feeds_add(
+    url: str,
+    interval: timedelta | None,
+    min_interval: timedelta | None,
+    max_interval: timedelta | None,
+    title: str | None,
+) -> None:
     """Add a feed URL (RSS, Atom or JSON Feed), or a site's page: the feed the page names is added."""
-    from newswatch.storage.db import session_scope
-    from newswatch.storage.feeds import add_feed
+    from newswatch.storage.db import connection_scope
+    from newswatch.storage.overview import insert_feed
     from newswatch.worker.ingest.identity import feed_url
 
     if not url.lower().startswith(("http://", "https://")):
         raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URL")
     seconds = _interval(interval)
+    bounds = _bounds(min_interval, max_interval, seconds)
     url = _checked_feed(feed_url(url))
-    with session_scope(_database_url()) as session:
-        feed, new = add_feed(session, _stored_url(session, url), interval_seconds=seconds, title=title)
-        every = feed.interval_seconds // 60
-        click.echo(f"{'added' if new else 'updated'} feed {feed.id}: {feed.url} every {every} min")
+    with connection_scope(_database_url()) as connection:
+        url = _stored_url(connection, url)
+        feed_id, new = insert_feed(connection, url, interval_seconds=seconds, title=title, bounds=bounds)
+    limits = _bounds_text(*bounds) if bounds else ""
+    click.echo(f"{'added' if new else 'updated'} feed {feed_id}: {url} every {seconds // 60} min{limits}")
 
 
 def _checked_feed(url: str) -> str:
@@ -91,28 +134,27 @@ def _checked_feed(url: str) -> str:
     return feed_url(fetched.discovered)
 
 
-def _stored_url(session: Session, url: str) -> str:
+def _stored_url(db: Connection | Session, url: str) -> str:
     """The URL a known feed is stored under when it is `url`'s feed (the same up to tracking parameters, a
     fragment or the host's case, as stored before such URLs were cleaned), else `url` itself."""
-    from newswatch.storage.feeds import list_feeds
+    from newswatch.storage.overview import feed_rows
     from newswatch.worker.ingest.identity import feed_url
 
-    return next((feed.url for feed in list_feeds(session) if feed_url(feed.url) == url), url)
+    return next((feed.url for feed in feed_rows(db) if feed_url(feed.url) == url), url)
 
 
 @feeds.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def feeds_list(as_json: bool) -> None:
     """Show every feed with its last poll and error, and its entries still pending or failed."""
-    from newswatch.storage.db import session_scope
-    from newswatch.storage.entries import entry_counts
-    from newswatch.storage.feeds import list_feeds
+    from newswatch.storage.db import connection_scope
+    from newswatch.storage.overview import entry_counts, feed_rows
 
-    with session_scope(_database_url()) as session:
-        rows = list_feeds(session)
-        counts = entry_counts(session)
+    with connection_scope(_database_url()) as connection:
+        rows = feed_rows(connection)
+        counts = entry_counts(connection)
     for feed in rows:
-        pending, failed = counts.get((feed.id or 0, "pending"), 0), counts.get((feed.id or 0, "failed"), 0)
+        pending, failed = counts.get((feed.id, "pending"), 0), counts.get((feed.id, "failed"), 0)
         if as_json:
             click.echo(
                 json.dumps(
@@ -127,6 +169,8 @@ def feeds_list(as_json: bool) -> None:
                         "last_polled_at": feed.last_polled_at.isoformat() if feed.last_polled_at else None,
                         "next_poll_at": feed.next_poll_at.isoformat() if feed.next_poll_at else None,
                         "poll_interval": feed.poll_interval or feed.interval_seconds,
+                        "min_interval_seconds": feed.min_interval_seconds,
+                        "max_interval_seconds": feed.max_interval_seconds,
                         "failures": feed.error_count,
                         "paused_at": feed.paused_at.isoformat() if feed.paused_at else None,
                         "entries_pending": pending,
@@ -137,7 +181,9 @@ def feeds_list(as_json: bool) -> None:
             continue
         polled = feed.last_polled_at.strftime("%Y-%m-%d %H:%M") if feed.last_polled_at else "never"
         click.echo(
-            f"{feed.id:>4}  {feed.url}  every {feed.interval_seconds // 60} min, last poll {polled}"
+            f"{feed.id:>4}  {feed.url}  every {feed.interval_seconds // 60} min"
+            + _bounds_text(feed.min_interval_seconds, feed.max_interval_seconds)
+            + f", last poll {polled}"
             + (f", status {feed.last_status}" if feed.last_status else "")
             + _schedule(feed)
             + (f", {pending} entries pending" if pending else "")
@@ -149,7 +195,7 @@ def feeds_list(as_json: bool) -> None:
         click.echo("no feeds; add one with `newswatch feeds add URL` or `newswatch feeds import FILE.opml`")
 
 
-def _schedule(feed: Feed) -> str:
+def _schedule(feed: FeedRow) -> str:
     """`, next poll 14:05` (with the adapted interval when it differs), or the pause and how to end it."""
     if feed.paused_at is not None:
         when = feed.paused_at.astimezone().strftime("%Y-%m-%d %H:%M")
@@ -203,17 +249,17 @@ def feeds_remove(url_or_id: str) -> None:
 @click.option("--interval", type=Duration(), default=None, help="Poll interval for the imported feeds.")
 def feeds_import(path: Path, interval: timedelta | None) -> None:
     """Add every feed of an OPML file (nested categories included)."""
-    from newswatch.storage.db import session_scope
-    from newswatch.storage.feeds import add_feed
+    from newswatch.storage.db import connection_scope
+    from newswatch.storage.overview import insert_feed
     from newswatch.worker.ingest.identity import feed_url
     from newswatch.worker.ingest.opml import read_opml
 
     entries = read_opml(path)
     added = 0
-    with session_scope(_database_url()) as session:
+    with connection_scope(_database_url()) as connection:
         for entry in entries:
-            url = _stored_url(session, feed_url(entry.url))
-            _, new = add_feed(session, url, interval_seconds=_interval(interval), title=entry.title)
+            url = _stored_url(connection, feed_url(entry.url))
+            _, new = insert_feed(connection, url, interval_seconds=_interval(interval), title=entry.title)
             added += new
     click.echo(f"imported {len(entries)} feeds from {path} ({added} new)")
 
@@ -221,12 +267,12 @@ def feeds_import(path: Path, interval: timedelta | None) -> None:
 @feeds.command("export")
 def feeds_export() -> None:
     """Print the feed list as OPML, for feed readers and other newswatch installs."""
-    from newswatch.storage.db import session_scope
-    from newswatch.storage.feeds import list_feeds
+    from newswatch.storage.db import connection_scope
+    from newswatch.storage.overview import feed_rows
     from newswatch.worker.ingest.opml import OpmlFeed, write_opml
 
-    with session_scope(_database_url()) as session:
-        rows = list_feeds(session)
+    with connection_scope(_database_url()) as connection:
+        rows = feed_rows(connection)
     click.echo(write_opml([OpmlFeed(url=f.url, title=f.title) for f in rows]), nl=False)
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from newswatch.alerts.delivery import Delivery
-from newswatch.storage.models import utcnow
-from newswatch.worker.pipeline import Ingested
-from newswatch.worker.report import RoundReport
+if TYPE_CHECKING:  # the pipeline's types only: `status` and `hits` print JSON without loading the pipeline
+    from newswatch.alerts.delivery import Delivery
+    from newswatch.worker.pipeline import Ingested
+    from newswatch.worker.report import RoundReport
 
 
 def echo_json(data: Any) -> None:
@@ -93,7 +93,7 @@ class RunProgress:
             return
         if not idle:
             print_round(report)
-        line = next_poll_line(upcoming, utcnow())
+        line = next_poll_line(upcoming, datetime.now(UTC))
         click.echo(f"no feed due; {line}" if idle and upcoming is not None else line)
         self.shown, self.started = upcoming, True
 

@@ -49,18 +49,13 @@ def status(as_json: bool, timeout: float) -> None:
 
 def _database_status(database_url: str) -> dict[str, Any]:
     """Feeds, entries and alerts as the database has them."""
-    from sqlalchemy import func
-    from sqlmodel import select
+    from newswatch.storage.db import connection_scope
+    from newswatch.storage.overview import alert_counts, entry_counts, feed_rows
 
-    from newswatch.storage.db import session_scope
-    from newswatch.storage.entries import entry_counts
-    from newswatch.storage.feeds import list_feeds
-    from newswatch.storage.models import Alert
-
-    with session_scope(database_url) as session:
-        feeds = list_feeds(session)
-        by_feed = entry_counts(session)
-        alerts = dict(session.exec(select(Alert.status, func.count()).group_by(Alert.status)).all())
+    with connection_scope(database_url) as connection:
+        feeds = feed_rows(connection)
+        by_feed = entry_counts(connection)
+        alerts = alert_counts(connection)
     entries = dict.fromkeys(ENTRY_STATES, 0)
     for (_, state), count in by_feed.items():
         entries[state] = entries.get(state, 0) + count
@@ -75,8 +70,8 @@ def _database_status(database_url: str) -> dict[str, Any]:
                 "next_poll": _when(feed.next_poll_at),
                 "last_error": feed.last_error,
                 "failures": feed.error_count,
-                "pending": by_feed.get((feed.id, "pending"), 0) if feed.id is not None else 0,
-                "failed": by_feed.get((feed.id, "failed"), 0) if feed.id is not None else 0,
+                "pending": by_feed.get((feed.id, "pending"), 0),
+                "failed": by_feed.get((feed.id, "failed"), 0),
             }
             for feed in feeds
         ],

@@ -112,3 +112,33 @@ def test_a_feed_that_cannot_be_reached_now_is_added_with_a_warning(db: str, clos
     assert result.exit_code == 0, result.output
     assert "added without checking that it is a feed" in result.stderr
     assert _feed_urls(db) == [url]
+
+
+def test_a_feed_gets_bounds_of_its_own_for_its_adapted_interval(db: str, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/rss").respond_with_data(RSS, content_type="application/rss+xml")
+    feed = httpserver.url_for("/rss")
+
+    added = _newswatch("feeds", "add", feed, "--interval", "15m", "--min-interval", "5m", "--max-interval", "2h")
+    kept = _newswatch("feeds", "add", feed, "--interval", "30m")  # no bounds given: the feed keeps its own
+    listed = _newswatch("feeds", "list")
+
+    assert added.stdout.startswith(f"added feed 1: {feed} every 15 min, adapts within 5-120 min"), added.output
+    assert kept.stdout.startswith(f"updated feed 1: {feed} every 30 min\n"), kept.output
+    assert "every 30 min, adapts within 5-120 min, last poll never" in listed.stdout, listed.output
+    with session_scope(db) as session:
+        (stored,) = list_feeds(session)
+    assert (stored.min_interval_seconds, stored.max_interval_seconds) == (300, 7200)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--min-interval", "30s"], "Invalid value for --min-interval: 30s is too often"),
+        (["--min-interval", "2h", "--max-interval", "1h"], "Invalid value for --min-interval: is longer than"),
+        (["--interval", "3h", "--max-interval", "2h"], "Invalid value for --interval: 180 min is outside the"),
+    ],
+)
+def test_bounds_that_cannot_hold_are_refused(db: str, options: list[str], message: str) -> None:
+    result = _newswatch("feeds", "add", "https://news.example.org/rss", *options)
+
+    assert result.exit_code == 2 and message in result.output, result.output

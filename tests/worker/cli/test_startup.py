@@ -4,13 +4,14 @@ not by time (`bench/startup.py` measures that)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-PIPELINE = {"celery", "kombu", "redis", "trafilatura", "feedparser", "simplemma", "ahocorasick", "datasketch"}
+PIPELINE = {"celery", "kombu", "redis", "trafilatura", "feedparser", "simplemma", "ahocorasick", "numpy"}
 """Libraries of polling, extraction, matching and the workers."""
 STORAGE = {"sqlalchemy", "sqlmodel", "alembic", "psycopg"}
 CHANNELS = {"apprise", "slack_sdk", "jinja2"}
@@ -58,3 +59,14 @@ def test_a_command_on_a_current_database_loads_neither_alembic_nor_the_pipeline(
     again = _imported(_run_cli("feeds", "list"), cwd=tmp_path, env=env)
     assert "alembic" not in again
     assert again & (PIPELINE | CHANNELS) == set()
+
+
+def test_each_command_is_found_in_the_module_the_command_line_loads_for_it() -> None:
+    from newswatch.worker.cli import COMMAND_MODULES
+
+    defined = {
+        command.name: module
+        for module in set(COMMAND_MODULES.values())
+        for command in importlib.import_module(f"newswatch.worker.cli.{module}").COMMANDS
+    }
+    assert defined == COMMAND_MODULES
