@@ -289,6 +289,11 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14", help="Emptied first: the bench's own.")
     parser.add_argument("--no-workers", action="store_true", help="Only the embedded mode.")
     parser.add_argument(
+        "--workers-database",
+        default=None,
+        help="An empty database for the workers' mode, e.g. PostgreSQL as deployed (default: a new SQLite file).",
+    )
+    parser.add_argument(
         "--memory-rounds",
         type=int,
         default=0,
@@ -326,7 +331,7 @@ def main() -> None:
             distributed = {
                 **os.environ,
                 **common,
-                "NEWSWATCH_DATABASE_URL": f"sqlite:///{folder / 'workers.db'}",
+                "NEWSWATCH_DATABASE_URL": options.workers_database or f"sqlite:///{folder / 'workers.db'}",
                 "NEWSWATCH_BROKER_URL": options.redis_url,
             }
             with worker_process(distributed, folder) as pid:
