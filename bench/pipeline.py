@@ -65,6 +65,8 @@ class Site:
     feeds: dict[str, list[str]] = field(default_factory=dict)  # feed path -> page paths
     first_served: dict[str, float] = field(default_factory=dict)  # feed path -> time.time()
     lock: threading.Lock = field(default_factory=threading.Lock)
+    page_delay: float = 0.0
+    """Seconds each page takes to arrive."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -87,6 +89,7 @@ class _Handler(BaseHTTPRequestHandler):
         if found is None:
             self.send_error(404)
             return
+        time.sleep(self.site.page_delay)  # a page from across the internet, not from this machine
         self._send(self.site.pages[int(found.group(1)) % len(self.site.pages)], "text/html", encoding="gzip")
 
     def _send(self, body: bytes, content_type: str, encoding: str | None = None) -> None:
@@ -289,6 +292,9 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14", help="Emptied first: the bench's own.")
     parser.add_argument("--no-workers", action="store_true", help="Only the embedded mode.")
     parser.add_argument(
+        "--page-delay", type=float, default=0.0, help="Seconds each page takes to arrive, as from a distant site."
+    )
+    parser.add_argument(
         "--workers-database",
         default=None,
         help="An empty database for the workers' mode, e.g. PostgreSQL as deployed (default: a new SQLite file).",
@@ -303,7 +309,7 @@ def main() -> None:
     pages = [path.read_bytes() for path in sorted((options.corpus / "html").glob("*.html.gz"))]
     if not pages:
         raise SystemExit(f"bench: no html/*.html.gz in {options.corpus}")
-    site, inbox = Site(pages), Inbox()
+    site, inbox = Site(pages, page_delay=options.page_delay), Inbox()
     smtp = _LoopbackSMTP(inbox, hostname="127.0.0.1", port=0)
     smtp.start()
     results: list[tuple[str, float, float, float, int]] = []
@@ -342,6 +348,7 @@ def main() -> None:
     print(
         f"{len(pages) - WARM_ITEMS - SINGLE_ITEMS} pages in the timed round, {options.rules:,} generated rules"
         f" + the example ones; bare trafilatura {bare:.1f} pages/s over all {len(pages)}"
+        + (f"; each page served after {options.page_delay:g} s" if options.page_delay else "")
     )
     print(
         f"{'mode':<22} {'articles/s':>10} {'vs bare':>8} {'target':>7}"

@@ -57,7 +57,10 @@ class Settings(BaseSettings):
     poll_concurrency: PositiveInt = 8
     """Feeds the embedded runner polls at once (a dead feed then costs a round one timeout, not one each)."""
     poll_per_host: PositiveInt = 2
-    """Of those, at most this many to one host: politeness to sites with many feeds."""
+    """Of those, at most this many to one host: politeness to sites with many feeds (and as many of the pages
+    fetched ahead)."""
+    fetch_ahead: PositiveInt = 4
+    """Pages the embedded runner fetches ahead, in threads, while it extracts and stores the article before."""
     host_concurrency: PositiveInt | None = None
     """Requests at once to one host, counted across every worker (through Redis) or in the embedded process."""
     host_per_minute: PositiveInt | None = None

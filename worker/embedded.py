@@ -11,11 +11,15 @@ in a thread (worker.alerting.AlertSender) while the next articles are read.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from functools import partial
+from typing import TypeAlias, TypeVar
 
 from newswatch.storage.backoff import backoff_seconds
 from newswatch.storage.db import session_scope
@@ -27,7 +31,7 @@ from newswatch.worker.alerting import AlertSender, deliver_due, sending_alongsid
 from newswatch.worker.config import Settings
 from newswatch.worker.errors import FetchError
 from newswatch.worker.ingest.inputs import article_for_input, expand_inputs
-from newswatch.worker.polling import host_of, poll_at_once
+from newswatch.worker.polling import FetchAhead, host_of, poll_at_once
 from newswatch.worker.report import PollSummary, RoundReport
 from newswatch.worker.runtime import Runtime
 
@@ -90,23 +94,23 @@ def scan(runtime: Runtime, inputs: Iterable[str]) -> Iterator[Scanned]:
 
 def run_round(runtime: Runtime, *, every_feed: bool = False) -> RoundReport:
     """Ingest the entries the sweep hands on again (lost or failed earlier), poll the due feeds (or every
-    enabled feed) and ingest their new entries, then deliver the alerts due."""
+    enabled feed) and ingest their new entries, then deliver the alerts due.
+
+    The entries are stored one after another in this thread, in the order the polls ended, while the pages
+    of the next ones are fetched (`fetching_ahead`) and the feeds still polling are polled."""
     report = RoundReport()
-    with sending_alongside(runtime) as sender:
-        for entry_id in pipeline.due_entries(runtime.settings):  # first: this round's own entries are not due yet
-            _ingest_one(runtime, entry_id, report, sender)
-        with session_scope(runtime.settings.database_url) as session:
-            feeds = [f for f in list_feeds(session) if _polled(f)] if every_feed else due_feeds(session)
-        settings = runtime.settings
-        polls = poll_at_once(
-            feeds,
-            lambda feed: _poll(runtime, feed),
-            host=lambda feed: host_of(feed.url),
-            limit=settings.poll_concurrency,
-            per_host=settings.poll_per_host,
-        )
-        for _, polled in polls:
-            _ingest_polled(runtime, polled, report, sender)
+    due = pipeline.due_entries(runtime.settings)  # first: this round's own entries are not due yet
+    with session_scope(runtime.settings.database_url) as session:
+        feeds = [f for f in list_feeds(session) if _polled(f)] if every_feed else due_feeds(session)
+    with sending_alongside(runtime) as sender, fetching_ahead(runtime) as ahead:
+        put_entries(runtime, ahead, due)
+        polling = threading.Thread(target=_poll_into, args=(runtime, feeds, ahead), name="newswatch-polls", daemon=True)
+        polling.start()
+        try:
+            _store_all(runtime, ahead, report, sender)
+        finally:
+            ahead.close()
+            polling.join()
     report.deliveries += sender.deliveries + deliver_due(runtime)
     return report
 
@@ -114,6 +118,62 @@ def run_round(runtime: Runtime, *, every_feed: bool = False) -> RoundReport:
 def _polled(feed: Feed) -> bool:
     """Whether the feed is polled at all: enabled and not paused."""
     return feed.enabled and feed.paused_at is None
+
+
+Item: TypeAlias = pipeline.EntryRow | pipeline.Polled | NewswatchError
+"""What a round hands on in order: an entry to store, or a poll (its outcome or error) to report."""
+Ahead: TypeAlias = FetchAhead[Item, pipeline.EntryPage]
+
+
+@contextmanager
+def fetching_ahead(runtime: Runtime) -> Iterator[Ahead]:
+    """A `FetchAhead` of NEWSWATCH_FETCH_AHEAD pages, NEWSWATCH_POLL_PER_HOST at once to one host."""
+    _ = (runtime.client, runtime.robots)  # built here, once, before the threads share them (cached_property)
+    ahead: Ahead = FetchAhead(limit=runtime.settings.fetch_ahead, per_host=runtime.settings.poll_per_host)
+    try:
+        yield ahead
+    finally:
+        ahead.close()
+
+
+def put_entries(runtime: Runtime, ahead: Ahead, entry_ids: Sequence[int]) -> None:
+    """Hand these entry rows on to be stored in turn, each page fetched ahead with the tasks' retries."""
+    for row in pipeline.load_entries(entry_ids, settings=runtime.settings):
+        ahead.put(row, partial(_fetch_page, runtime, row), host=host_of(row.entry.url or ""))
+
+
+def _fetch_page(runtime: Runtime, row: pipeline.EntryRow) -> pipeline.EntryPage:
+    """One entry's page, with retries (in a fetching thread)."""
+    return with_retries(
+        lambda final: pipeline.fetch_entry_page(
+            row, settings=runtime.settings, client=runtime.client, retry_transient=not final, robots=runtime.robots
+        ),
+        settings=runtime.settings,
+    )
+
+
+def _poll_into(runtime: Runtime, feeds: Sequence[Feed], ahead: Ahead) -> None:
+    """Poll the feeds at once (in a thread) and hand on each poll, then its new entries, as it ends."""
+    settings = runtime.settings
+    polls = poll_at_once(
+        feeds,
+        lambda feed: _poll(runtime, feed),
+        host=lambda feed: host_of(feed.url),
+        limit=settings.poll_concurrency,
+        per_host=settings.poll_per_host,
+    )
+    try:
+        with closing(polls):
+            for _, polled in polls:
+                if ahead.stopped:
+                    break
+                ahead.put(polled)
+                if not isinstance(polled, NewswatchError):
+                    put_entries(runtime, ahead, polled.entry_ids)
+    except BaseException as exc:  # noqa: BLE001 - raised again in the storing thread
+        ahead.end(exc)
+    else:
+        ahead.end()
 
 
 def _poll(runtime: Runtime, feed: Feed) -> pipeline.Polled | NewswatchError:
@@ -135,54 +195,47 @@ def _poll(runtime: Runtime, feed: Feed) -> pipeline.Polled | NewswatchError:
         return exc
 
 
-def _ingest_polled(
-    runtime: Runtime, polled: pipeline.Polled | NewswatchError, report: RoundReport, sender: AlertSender
-) -> None:
-    if isinstance(polled, NewswatchError):
-        report.errors.append(str(polled))
-        return
-    report.polled.append(
-        PollSummary(polled.url, polled.outcome, len(polled.entry_ids), polled.warning, polled.discovered)
-    )
-    if polled.warning:
-        report.warnings.append(f"feed: malformed but readable ({polled.warning}): {polled.url}")
-    for entry_id in polled.entry_ids:
-        _ingest_one(runtime, entry_id, report, sender)
+def _store_all(runtime: Runtime, ahead: Ahead, report: RoundReport, sender: AlertSender) -> None:
+    """Take the items in order: report each poll, store each entry once its page is in."""
+    for item, page in ahead:
+        if isinstance(item, pipeline.EntryRow):
+            assert page is not None
+            _store_one(runtime, item, page, report, sender)
+        elif isinstance(item, NewswatchError):
+            report.errors.append(str(item))
+        else:
+            report.polled.append(
+                PollSummary(item.url, item.outcome, len(item.entry_ids), item.warning, item.discovered)
+            )
+            if item.warning:
+                report.warnings.append(f"feed: malformed but readable ({item.warning}): {item.url}")
 
 
 def ingest_entries(runtime: Runtime, entry_ids: Iterable[int]) -> RoundReport:
     """Ingest these entry rows now, in this process (`newswatch entries retry` without a broker)."""
     report = RoundReport()
-    with sending_alongside(runtime) as sender:
-        for entry_id in entry_ids:
-            _ingest_one(runtime, entry_id, report, sender)
+    with sending_alongside(runtime) as sender, fetching_ahead(runtime) as ahead:
+        put_entries(runtime, ahead, list(entry_ids))
+        ahead.end()
+        _store_all(runtime, ahead, report, sender)
     report.deliveries += sender.deliveries + deliver_due(runtime)
     return report
 
 
-def _ingest_one(runtime: Runtime, entry_id: int, report: RoundReport, sender: AlertSender) -> None:
-    """One entry row, with the retries the tasks have; a failure stays on the row for the sweep. Its new
-    alerts go to `sender` at once."""
+def _store_one(
+    runtime: Runtime, row: pipeline.EntryRow, page: Future[pipeline.EntryPage], report: RoundReport, sender: AlertSender
+) -> None:
+    """One entry row, its page fetched (with the retries the tasks have); a failure stays on the row for the
+    sweep. Its new alerts go to `sender` at once."""
     settings = runtime.settings
     try:
-        rules = runtime.rules()
-        ingested = with_retries(
-            lambda final: pipeline.ingest_entry(
-                entry_id,
-                rules=rules,
-                settings=settings,
-                client=runtime.client,
-                default_channels=runtime.default_channels,
-                final_attempt=final,
-                robots=runtime.robots,
-            ),
-            settings=settings,
+        fetched = page.result()
+        ingested = pipeline.store_entry(
+            row, fetched, rules=runtime.rules(), settings=settings, default_channels=runtime.default_channels
         )
     except NewswatchError as exc:
         report.errors.append(str(exc))
-        pipeline.entry_failed(entry_id, str(exc), settings=settings)
-        return
-    if ingested is None:
+        pipeline.entry_failed(row.entry_id, str(exc), settings=settings)
         return
     sender.submit(ingested.alert_ids)
     report.articles.append(ingested.summary())

@@ -42,7 +42,7 @@ from newswatch.worker.errors import ExtractionError, FeedError, FetchError
 from newswatch.worker.ingest.discovery import fetch_feed
 from newswatch.worker.ingest.extract import article_from_entry, extract_page
 from newswatch.worker.ingest.feeds import FeedEntry, parse_feed
-from newswatch.worker.ingest.fetch import fetch
+from newswatch.worker.ingest.fetch import FetchResult, fetch
 from newswatch.worker.ingest.identity import ItemKeys, canonical_url, content_hash, feed_items
 from newswatch.worker.ingest.robots import RobotsCache
 from newswatch.worker.ingest.stories import band_keys, find_story, story_fingerprint
@@ -315,6 +315,26 @@ def _entry_from_data(data: dict[str, Any]) -> tuple[FeedEntry, ItemKeys]:
     return entry, ItemKeys.from_json(identity)
 
 
+@dataclass(frozen=True)
+class EntryRow:
+    """An entry row as read to be ingested: its entry, who the entry is, and its feed."""
+
+    entry_id: int
+    feed_id: int
+    feed_url: str
+    entry: FeedEntry
+    keys: ItemKeys
+
+
+@dataclass(frozen=True)
+class EntryPage:
+    """What fetching an entry's page gave: the page, or why the entry's own text stands in (neither: the
+    entry is its own text, with no page to fetch)."""
+
+    page: FetchResult | None = None
+    problem: str | None = None
+
+
 def ingest_entry(
     entry_id: int,
     *,
@@ -325,36 +345,76 @@ def ingest_entry(
     final_attempt: bool = True,
     robots: RobotsCache | None = None,
 ) -> Ingested | None:
-    """One entry row, from page to stored hits: both runners (and the sweep) call this for every entry.
+    """One entry row, from page to stored hits: `load_entries`, `fetch_entry_page`, then `store_entry`.
 
-    Before the final attempt, a timeout or a 5xx on the page is raised for the runner to retry later;
-    on the final attempt (or for a page that cannot be read at all) the entry's own text stands in.
-    Returns None when the row is done already (a redelivered task) or gone (its feed was removed).
+    The Celery task (and the sweep) call this for every entry; the embedded runner calls the three steps
+    itself, fetching the next pages while it stores an article. Before the final attempt, a timeout or a 5xx
+    on the page is raised for the runner to retry later; on the final attempt (or for a page that cannot be
+    read at all) the entry's own text stands in. Returns None when the row is done already (a redelivered
+    task) or gone (its feed was removed).
     """
+    rows = load_entries([entry_id], settings=settings)
+    if not rows:
+        return None
+    page = fetch_entry_page(rows[0], settings=settings, client=client, retry_transient=not final_attempt, robots=robots)
+    return store_entry(rows[0], page, rules=rules, settings=settings, default_channels=default_channels)
+
+
+def load_entries(entry_ids: Sequence[int], *, settings: Settings) -> list[EntryRow]:
+    """These entry rows, in the order given, leaving out those done already or gone."""
     with session_scope(settings.database_url) as session:
-        row = session.get(Entry, entry_id)
-        if row is None or row.status == "done":
-            return None
-        feed = session.get(Feed, row.feed_id)
-        feed_id, feed_url, (entry, keys) = row.feed_id, feed.url if feed else "", _entry_from_data(row.data)
-    article, problem = article_for_entry(
-        entry,
-        feed_url=feed_url,
-        settings=settings,
-        client=client,
-        retry_transient=not final_attempt,
-        own_page=keys.own_page,
-        robots=robots,
-    )
+        rows = []
+        for entry_id in entry_ids:
+            row = session.get(Entry, entry_id)
+            if row is None or row.status == "done":
+                continue
+            feed = session.get(Feed, row.feed_id)
+            entry, keys = _entry_from_data(row.data)
+            rows.append(EntryRow(entry_id, row.feed_id, feed.url if feed else "", entry, keys))
+        return rows
+
+
+def fetch_entry_page(
+    row: EntryRow,
+    *,
+    settings: Settings,
+    client: httpx.Client,
+    retry_transient: bool = False,
+    robots: RobotsCache | None = None,
+) -> EntryPage:
+    """The entry's page, or why it cannot be had: safe to run in threads (no extraction here).
+
+    With `retry_transient`, a timeout or 5xx is raised instead. An entry whose page is shared with other
+    items (`own_page` False) is its own text, and so is one whose page the site's robots.txt disallows
+    (when `robots` is given).
+    """
+    entry = row.entry
+    if not (row.keys.own_page and entry.url and settings.fetch_pages):
+        return EntryPage()
+    try:
+        if robots is not None:
+            robots.check(entry.url)
+        return EntryPage(fetch(client, entry.url, max_bytes=settings.max_page_bytes, deadline=settings.fetch_deadline))
+    except FetchError as exc:
+        if retry_transient and exc.transient:
+            raise
+        return EntryPage(problem=str(exc))
+
+
+def store_entry(
+    row: EntryRow, page: EntryPage, *, rules: RuleSet, settings: Settings, default_channels: Sequence[str]
+) -> Ingested:
+    """The entry's article, from its fetched page or its own text, matched and stored; the row marked done."""
+    article, problem = article_for_entry(row.entry, page, feed_url=row.feed_url)
     return ingest(
         article,
         rules=rules,
         settings=settings,
         default_channels=default_channels,
-        feed_id=feed_id,
-        key=keys.article,
+        feed_id=row.feed_id,
+        key=row.keys.article,
         problem=problem,
-        entry_id=entry_id,
+        entry_id=row.entry_id,
     )
 
 
@@ -376,41 +436,29 @@ def due_entries(settings: Settings) -> list[int]:
         )
 
 
-def article_for_entry(
-    entry: FeedEntry,
-    *,
-    feed_url: str,
-    settings: Settings,
-    client: httpx.Client,
-    retry_transient: bool = False,
-    own_page: bool = True,
-    robots: RobotsCache | None = None,
-) -> tuple[Article, str | None]:
-    """The entry's page, extracted; where it cannot be fetched or read, the entry's own title and summary.
+def article_for_entry(entry: FeedEntry, page: EntryPage, *, feed_url: str) -> tuple[Article, str | None]:
+    """The entry's page, extracted; where it could not be fetched or read, the entry's own title and summary.
 
-    Returns the article and, when the fallback was used, why. With `retry_transient`, a timeout or 5xx is
-    raised instead. An entry whose page is shared with other items (`own_page` False) is its own text, and
-    so is one whose page the site's robots.txt disallows (when `robots` is given).
+    Returns the article and, when the fallback was used, why. Extraction (trafilatura) is not thread-safe:
+    one thread per process runs this.
     """
-    if not (own_page and entry.url and settings.fetch_pages):
+    problem = page.problem
+    if page.page is not None:
+        fetched = page.page
+        try:
+            article = extract_page(
+                fetched.body, url=fetched.final_url, content_type=fetched.content_type, language=entry.language
+            )
+        except ExtractionError as exc:
+            problem = str(exc)
+        else:
+            return dataclasses.replace(
+                article,
+                title=article.title or entry.title,
+                published=article.published or entry.published,
+                author=article.author or entry.author,
+            ), None
+    if problem is None:
         return article_from_entry(entry, feed_url=feed_url), None
-    try:
-        if robots is not None:
-            robots.check(entry.url)
-        page = fetch(client, entry.url, max_bytes=settings.max_page_bytes, deadline=settings.fetch_deadline)
-        article = extract_page(page.body, url=page.final_url, content_type=page.content_type, language=entry.language)
-    except FetchError as exc:
-        if retry_transient and exc.transient:
-            raise
-        problem = str(exc)
-    except ExtractionError as exc:
-        problem = str(exc)
-    else:
-        return dataclasses.replace(
-            article,
-            title=article.title or entry.title,
-            published=article.published or entry.published,
-            author=article.author or entry.author,
-        ), None
     LOGGER.warning("%s; using the feed entry instead", problem)
     return article_from_entry(entry, feed_url=feed_url), f"{problem}; used the feed entry instead"

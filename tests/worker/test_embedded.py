@@ -4,6 +4,7 @@ and sends each article's alerts without waiting for the end of its round."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from newswatch.storage.models import StoredArticle
 from newswatch.worker.embedded import run_round
 from newswatch.worker.report import RoundReport
 from newswatch.worker.runtime import migrated_runtime, reset_runtime
-from tests.conftest import Mailbox
+from tests.conftest import Mailbox, loopback_server
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pipeline"
 
@@ -128,11 +129,20 @@ def test_entries_polled_while_the_rules_file_is_broken_are_stored_once_it_is_fix
         assert entry_counts(session) == {(1, "done"): 3}
 
 
+@pytest.fixture
+def threaded_server() -> Iterator[HTTPServer]:
+    """A loopback HTTP server answering each request in its own thread (pages fetched ahead wait side by side)."""
+    with loopback_server(threaded=True) as server:
+        yield server
+
+
 def test_an_article_s_alert_is_sent_while_the_round_reads_the_next_pages(
-    httpserver: HTTPServer, sqlite_url: str, smtp_server: tuple[str, Mailbox], monkeypatch: pytest.MonkeyPatch
+    threaded_server: HTTPServer, sqlite_url: str, smtp_server: tuple[str, Mailbox], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The second page answers only once the first article's alert reached the SMTP server (or after 20 s):
-    alerts sent at the end of the round would find it still waiting."""
+    alerts sent at the end of the round would find it still waiting. The server is threaded: the second
+    page, fetched ahead, waits beside the first, not in front of it."""
+    httpserver = threaded_server
     url, mailbox = smtp_server
     for name, value in {
         "NEWSWATCH_DATABASE_URL": sqlite_url,

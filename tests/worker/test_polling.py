@@ -1,4 +1,5 @@
-"""An embedded round polls feeds at once, within its bounds: dead feeds cost a round one timeout, not one each.
+"""An embedded round polls feeds at once, within its bounds: dead feeds cost a round one timeout, not one each;
+and it fetches the next pages while it stores an article, within bounds too, storing them in feed order.
 
 The servers here are threaded, so a request that hangs does not hold up the others; `localhost` and
 `127.0.0.1` are the same server under two host names, i.e. two hosts for the per-host bound. Concurrency is
@@ -10,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -126,3 +128,76 @@ def test_polls_stay_within_the_bound_overall_and_per_host(
 
     assert report.errors == [] and len(report.polled) == 6
     assert (most["all"], most["localhost"], most["127.0.0.1"]) == (3, 2, 2)
+
+
+PAGE = (Path(__file__).resolve().parents[1] / "fixtures" / "pipeline" / "article-tanf.html").read_text()
+
+
+def _feed_of_pages(server: HTTPServer, runtime: Runtime, count: int) -> list[str]:
+    """A feed listing pages /page-0 ... on 127.0.0.1 (their handlers are the test's); their URLs in feed order."""
+    links = [_url(server, "127.0.0.1", f"/page-{n}") for n in range(count)]
+    items = "".join(f"<item><title>Page {n}</title><link>{link}</link></item>" for n, link in enumerate(links))
+    server.expect_request("/pages.xml").respond_with_data(
+        f"<rss version='2.0'><channel><title>pages</title>{items}</channel></rss>", content_type="application/rss+xml"
+    )
+    _add_feeds(runtime, [_url(server, "127.0.0.1", "/pages.xml")])
+    return links
+
+
+def test_the_next_page_is_fetched_while_the_one_before_is_still_on_its_way_and_articles_keep_feed_order(
+    server: HTTPServer, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Page 0 answers only once page 1 was asked for (or after 10 s): fetched one after another, page 1 is
+    asked for after page 0's article is stored, so page 0 would wait in vain."""
+    runtime = _runtime(sqlite_url, monkeypatch, fetch_pages="true")
+    asked_for_page_1 = threading.Event()
+    page_1_asked_first: list[bool] = []
+
+    def page_0(_: Request) -> Response:
+        page_1_asked_first.append(asked_for_page_1.wait(10))
+        return Response(PAGE, content_type="text/html")
+
+    def page_1(_: Request) -> Response:
+        asked_for_page_1.set()
+        return Response(PAGE, content_type="text/html")
+
+    server.expect_request("/page-0").respond_with_handler(page_0)
+    server.expect_request("/page-1").respond_with_handler(page_1)
+    server.expect_request("/page-2").respond_with_data(PAGE, content_type="text/html")
+    links = _feed_of_pages(server, runtime, 3)
+
+    report = run_round(runtime, every_feed=True)
+
+    assert page_1_asked_first == [True]
+    assert report.errors == [] and report.warnings == []
+    assert [article.source for article in report.articles] == links
+
+
+@pytest.mark.parametrize(("fetch_ahead", "per_host"), [("4", "2"), ("2", "4")])
+def test_pages_fetched_ahead_stay_within_the_bound_overall_and_per_host(
+    server: HTTPServer, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, fetch_ahead: str, per_host: str
+) -> None:
+    """Four pages of one host, fetched two at once: by the host's bound, or by the overall one. Each request
+    stays a second, or until a third request runs beside it: within the bound that never happens."""
+    runtime = _runtime(sqlite_url, monkeypatch, fetch_pages="true", fetch_ahead=fetch_ahead, poll_per_host=per_host)
+    changed = threading.Condition()
+    running, most = 0, 0
+
+    def counted(_: Request) -> Response:
+        nonlocal running, most
+        with changed:
+            running += 1
+            most = max(most, running)
+            changed.notify_all()
+            changed.wait_for(lambda: running > 2, timeout=1)
+            running -= 1
+        return Response(PAGE, content_type="text/html")
+
+    for n in range(4):
+        server.expect_request(f"/page-{n}").respond_with_handler(counted)
+    links = _feed_of_pages(server, runtime, 4)
+
+    report = run_round(runtime, every_feed=True)
+
+    assert report.errors == [] and [article.source for article in report.articles] == links
+    assert most == 2

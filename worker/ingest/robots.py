@@ -42,12 +42,14 @@ class RobotsCache:
         self._rules: dict[str, tuple[float, RobotFileParser]] = {}
         """Per site: until when (monotonic) its rules hold, and the rules."""
         self._lock = threading.Lock()
+        self._fetching: dict[str, threading.Lock] = {}
+        """Per site: held while its robots.txt is fetched, so pages fetched at once ask for it once."""
 
     def check(self, url: str) -> None:
         """Return if `url` may be fetched; raise `FetchError` naming the robots.txt when it may not."""
         parts = urlsplit(url)
         site = f"{parts.scheme}://{parts.netloc}"
-        rules = self._cached(site) or self._fetch(site)
+        rules = self._cached(site) or self._fetch_once(site)
         if not rules.can_fetch(AGENT, url):
             raise FetchError(f"fetch: disallowed by {site}/robots.txt: {url}", url=url)
 
@@ -55,6 +57,12 @@ class RobotsCache:
         with self._lock:
             kept = self._rules.get(site)
         return kept[1] if kept and self.clock() < kept[0] else None
+
+    def _fetch_once(self, site: str) -> RobotFileParser:
+        with self._lock:
+            fetching = self._fetching.setdefault(site, threading.Lock())
+        with fetching:
+            return self._cached(site) or self._fetch(site)
 
     def _fetch(self, site: str) -> RobotFileParser:
         robots = f"{site}/robots.txt"
