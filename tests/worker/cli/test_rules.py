@@ -26,7 +26,7 @@ def _newswatch(*args: str) -> Result:
 def test_check_accepts_the_example_rules() -> None:
     result = _newswatch("rules", "check", str(RULES))
     assert result.exit_code == 0
-    assert "3 rules (3 enabled), 6 entity lists, 53 examples hold" in result.stdout
+    assert "3 rules (3 enabled), 6 entity lists, 67 examples hold" in result.stdout
 
 
 def test_check_reports_file_line_column_and_exits_non_zero(tmp_path: Path) -> None:
