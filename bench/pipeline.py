@@ -234,13 +234,15 @@ def memory_rounds(env: dict[str, str], site: Site, base: str, pid: int, rounds: 
 
 
 @contextmanager
-def worker_process(env: dict[str, str], folder: Path) -> Iterator[int]:
+def worker_process(env: dict[str, str], folder: Path, concurrency: int | None = None) -> Iterator[int]:
     """`newswatch worker` as a subprocess, stopped by its pid (its log in `folder`); yields the pid."""
     from newswatch.worker.celery_app import create_app
     from newswatch.worker.config import Settings
 
     log = (folder / "worker.log").open("wb")
     command = [str(Path(sys.executable).with_name("newswatch")), "worker"]
+    if concurrency:
+        command += ["--concurrency", str(concurrency)]
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         app = create_app(Settings(broker_url=env["NEWSWATCH_BROKER_URL"]))
@@ -292,6 +294,9 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14", help="Emptied first: the bench's own.")
     parser.add_argument("--no-workers", action="store_true", help="Only the embedded mode.")
     parser.add_argument(
+        "--concurrency", type=int, default=None, help="The worker's prefork processes (default: one a core)."
+    )
+    parser.add_argument(
         "--page-delay", type=float, default=0.0, help="Seconds each page takes to arrive, as from a distant site."
     )
     parser.add_argument(
@@ -340,7 +345,7 @@ def main() -> None:
                 "NEWSWATCH_DATABASE_URL": options.workers_database or f"sqlite:///{folder / 'workers.db'}",
                 "NEWSWATCH_BROKER_URL": options.redis_url,
             }
-            with worker_process(distributed, folder) as pid:
+            with worker_process(distributed, folder, options.concurrency) as pid:
                 results.append(("celery worker", *run_mode("workers", distributed, site, base, inbox, workers=True)))
                 if options.memory_rounds:
                     memory = memory_rounds(distributed, site, base, pid, options.memory_rounds, MEMORY_ROUND)
