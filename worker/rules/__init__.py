@@ -20,8 +20,8 @@ from newswatch.worker.errors import RuleError
 from newswatch.worker.rules.engine import (
     ArticleContext,
     CompiledRules,
-    candidate_rules,
     evaluate,
+    hits,
     partial_matches,
     to_hit,
 )
@@ -73,25 +73,19 @@ class RuleSet:
 
     def match(self, article: Article) -> list[RuleHit]:
         """The hits of every enabled rule on `article`; only rules whose terms occur are evaluated."""
-        context = ArticleContext(self._compiled, article)
-        hits = []
-        for index in candidate_rules(self._compiled, context):
-            outcome = evaluate(self._compiled, context, self._enabled[index])
-            if outcome.matches is not None:
-                hits.append(to_hit(self._compiled, context, outcome, self.version))
-        return hits
+        return hits(ArticleContext(self._compiled, article), self.version)
 
     def explain(self, article: Article) -> list[Explanation]:
         """Every enabled rule's outcome on `article`, matched or not, for `newswatch rules test`."""
         context = ArticleContext(self._compiled, article)
         result = []
-        for rule in self._enabled:
-            outcome = evaluate(self._compiled, context, rule)
+        for plan in self._compiled.plans:
+            outcome = evaluate(context, plan)
             if outcome.matches is not None:
-                result.append(Explanation(rule.spec.name, to_hit(self._compiled, context, outcome, self.version), None))
+                result.append(Explanation(plan.name, to_hit(context, outcome, self.version), None))
                 continue
-            partial = tuple(partial_matches(self._compiled, context, rule))
-            result.append(Explanation(rule.spec.name, None, outcome.failed, partial))
+            partial = tuple(partial_matches(context, plan))
+            result.append(Explanation(plan.name, None, outcome.failed, partial))
         return result
 
 

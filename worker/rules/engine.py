@@ -20,158 +20,45 @@ Semantics, in evaluation order:
 
 Work that rules share is done once per article: the scan, the sentence bounds (each occurrence knows its
 sentence), the result of every clause written more than once (a list of countries in three weighted
-terms, a phrase in many rules), and the matches, score and snippets of rules with the same mentions (a
-term in many rules). A weighted term none of whose anchors occurs is not evaluated at all; a query that is a
-term or an OR of terms is read off the scan without walking it.
+terms, a phrase in many rules), and the matches and snippets of rules with the same mentions (a term in
+many rules). A weighted term none of whose anchors occurs is not evaluated at all; a query that is a term or
+an OR of terms is read off the scan without walking it; the right side of a NEAR that is a query of its own
+(a chain of NEARs) is evaluated only in the sentences its left side occurs in; a hit's snippets are made
+when they are first read (stored or shown), not when the rule is evaluated.
 
-One module on purpose (over 300 lines): evaluation, anchoring and hit building share the compiled
-structures; split by step, they would pass half a dozen private types between files.
+The rule set is compiled once per version (see `compiled`). One module on purpose (over 300 lines): a hit's
+lead sentence is found by evaluating its query in each sentence, with the evaluator that matching uses.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
-import simplemma
-
 from newswatch.worker.article import Article
-from newswatch.worker.rules.evidence import Evidence, Match, RuleHit
+from newswatch.worker.rules.anchors import Anchor
+from newswatch.worker.rules.compiled import (
+    AllClause,
+    AnyClause,
+    Clause,
+    CompiledRules,
+    EntityClause,
+    MetaClause,
+    NearClause,
+    NoneClause,
+    RulePlan,
+    WordsClause,
+)
+from newswatch.worker.rules.evidence import Evidence, Match, RuleHit, Snippet
 from newswatch.worker.rules.evidence import matches as evidence_matches
-from newswatch.worker.rules.loader import EntityList, ParsedRule
-from newswatch.worker.rules.persons import Person, surname, surname_mentions
-from newswatch.worker.rules.query import And, Entity, Meta, Near, Node, Not, Or, Words
-from newswatch.worker.rules.scan import ArticleTerms, Occurrence, TermIndex
-from newswatch.worker.rules.text import fold, tokenize
+from newswatch.worker.rules.persons import surname, surname_mentions
+from newswatch.worker.rules.query import Meta
+from newswatch.worker.rules.scan import ArticleTerms, Occurrence
 
 MAX_WORD_CHARS = 40
 """A word with its spacing and punctuation is rarely longer; NEAR distances are checked exactly below it."""
-_Anchor = tuple[str, str]  # ("word", key) | ("prefix", term) | ("entity", list name)
-
-
-@lru_cache(maxsize=100_000)
-def _text_key(text: str) -> str:
-    """The identity of a word or phrase term: its folded lemmas, spaces and hyphens removed."""
-    return "".join(t.lemma for t in tokenize(text))
-
-
-class CompiledRules:
-    """The term index and the anchors of a rule set, built once per rule-set version."""
-
-    def __init__(self, rules: list[ParsedRule], entities: dict[str, EntityList]) -> None:
-        self.rules = rules
-        self.entity_lists = entities
-        self.index = TermIndex()
-        self.anchored: dict[_Anchor, list[int]] = defaultdict(list)
-        """A rule is evaluated only when one of its anchors occurs: terms it cannot hold without."""
-        self.always: list[int] = []
-        self.needs: dict[int, frozenset[_Anchor]] = {}
-        """A weighted term's anchors, by node id: a term none of whose anchors occurs is not evaluated."""
-        self.combining: set[int] = set()
-        """Query trees (by node id) with AND, NEAR or NOT: a sentence with a mention may not satisfy them."""
-        self.left_first: set[int] = set()
-        """NEAR clauses (by node id) whose right side is not evaluated when the left one fails: it has no AND,
-        the only clause whose failure is reported from inside, so skipping it changes no explanation."""
-        self.clause: dict[int, str] = {}
-        """Each clause rendered back as query text, by node id: shown with every mention it explains."""
-        self.key: dict[int, str] = {}
-        """Each word or phrase node's term key, by node id."""
-        self.shared: dict[int, int] = {}
-        """Clauses written more than once (in one rule or in several), by node id: equal clauses share a
-        number, under which their result on an article is kept."""
-        numbers: dict[Node, int] = {}
-        self.word_sets: dict[int, dict[str, tuple[str, str]]] = {}
-        """An OR of plain words (a list of spellings, countries, verbs), by node id: term key -> (word, clause),
-        so that it is evaluated by the words the article has, not by each of its words in turn."""
-        self.persons: dict[str, list[Person]] = defaultdict(list)
-        """The members of each person list, with when their surname alone counts."""
-        self.looks_in = {id(rule): tuple(sorted(set(rule.spec.fields))) for rule in rules}
-        """The fields each rule looks in, by rule id."""
-        self.plain: dict[int, tuple[tuple[bool, str, str, str], ...]] = {}
-        """Rules whose query is a term or an OR of terms (words, phrases, prefixes; but not words alone, see
-        `word_sets`), with no weighted terms, by rule id: per term (prefix?, key, wording, clause). They hold
-        wherever one of their terms occurs: their mentions are read off the scan without walking the query."""
-        used_lists: set[str] = set()
-        for number, rule in enumerate(rules):
-            for tree in _trees(rule):
-                used_lists |= self._index_terms(tree, numbers)
-            anchors = _rule_anchors(rule)
-            if anchors is None:
-                self.always.append(number)
-            for kind, value, _ in anchors or ():
-                self.anchored[(kind, value)].append(number)
-            if rule.tree is not None and _combines(rule.tree):
-                self.combining.add(id(rule.tree))
-            if rule.tree is not None and not rule.weighted and id(rule.tree) not in self.word_sets:
-                self._plan_plain(rule, rule.tree)
-            for tree, _ in rule.weighted:
-                needed = _anchors(tree)
-                if needed is not None:
-                    self.needs[id(tree)] = frozenset((kind, value) for kind, value, _ in needed)
-        uses = Counter(self.shared.values())  # every clause is numbered first; keep those written twice or more
-        self.shared = {node: number for node, number in self.shared.items() if uses[number] > 1}
-        for name in sorted(used_lists):
-            self._index_entity_list(name, entities[name])
-        self.index.build()
-
-    def _index_terms(self, node: Node, numbers: dict[Node, int]) -> set[str]:
-        """Index every word and prefix of a query; returns the entity lists it uses."""
-        self.clause[id(node)] = str(node)
-        self.shared[id(node)] = numbers.setdefault(node, len(numbers))
-        if isinstance(node, Words):
-            if node.prefix:
-                self.index.add_prefix(node.text)
-            else:
-                self.key[id(node)] = _text_key(node.text)
-                self.index.add_word(self.key[id(node)], node.text)
-            return set()
-        if isinstance(node, Entity):
-            return {node.name}
-        if isinstance(node, (And, Or)):
-            used = set().union(*(self._index_terms(item, numbers) for item in node.items))
-            if isinstance(node, Or) and all(
-                isinstance(i, Words) and not i.prefix and i.field is None for i in node.items
-            ):
-                words: dict[str, tuple[str, str]] = {}
-                for item in node.items:
-                    assert isinstance(item, Words)
-                    words.setdefault(self.key[id(item)], (item.text, self.clause[id(item)]))
-                self.word_sets[id(node)] = words
-            return used
-        if isinstance(node, Near):
-            if not _has_and(node.right):
-                self.left_first.add(id(node))
-            return self._index_terms(node.left, numbers) | self._index_terms(node.right, numbers)
-        if isinstance(node, Not):
-            return self._index_terms(node.item, numbers)
-        return set()
-
-    def _plan_plain(self, rule: ParsedRule, tree: Node) -> None:
-        terms = []
-        for item in tree.items if isinstance(tree, Or) else (tree,):
-            if not isinstance(item, Words) or item.field is not None:
-                return
-            terms.append(
-                (item.prefix, item.text if item.prefix else self.key[id(item)], item.text, self.clause[id(item)])
-            )
-        self.plain[id(rule)] = tuple(terms)
-
-    def _index_entity_list(self, name: str, entity_list: EntityList) -> None:
-        for member in entity_list.resolved():
-            if entity_list.kind == "person":
-                self.index.surname_keys.add(surname(member.name)[1])
-                self.persons[name].append(Person.of(member))
-            for alias in [member.name, *member.aliases]:
-                if alias == alias.lower():  # a generic phrase ("border crossing"): ordinary word matching
-                    key = _text_key(alias)
-                    self.index.add_word(key, alias)
-                    self.index.entity_words[key].append((name, member.name))
-                else:
-                    self.index.add_name(name, member.name, alias)
 
 
 def find_terms(compiled: CompiledRules, article: Article) -> ArticleTerms:
@@ -194,6 +81,7 @@ class ArticleContext:
     the results of clauses written more than once (by the fields looked in and the clause's number)."""
 
     def __init__(self, compiled: CompiledRules, article: Article) -> None:
+        self.compiled = compiled
         self.article = article
         self.terms = terms = find_terms(compiled, article)
         self.results: dict[tuple[str, ...], dict[int, tuple[_Found | None, str | None]]] = {}
@@ -202,8 +90,8 @@ class ArticleContext:
         for list_name, persons in compiled.persons.items():  # a surname alone may be the mention
             if any(p.use == "always" and surname(p.name)[1] in terms.surnames for p in persons):
                 found.append(("entity", list_name))
-        self.found: set[_Anchor] = set(found)
-        """The anchors that occur (see `_anchors`)."""
+        self.found: set[Anchor] = set(found)
+        """The anchors that occur (see `compiled`)."""
         self._matches: dict[tuple[tuple[Occurrence, str, str], ...], tuple[Match, ...]] = {}
         self._evidence: dict[int, Evidence] = {}
 
@@ -225,96 +113,107 @@ class ArticleContext:
         return found
 
 
-@dataclass(frozen=True)
 class Outcome:
-    """A rule's evaluation on one article: matches when it holds, else the first clause that failed."""
+    """A rule's evaluation on one article: matches when it holds, else the first clause that failed; for
+    weighted rules, each sentence's score, by (field, sentence number)."""
 
-    rule: ParsedRule
-    matches: tuple[Match, ...] | None
-    failed: str | None
-    scores: dict[tuple[str, int], float] = field(default_factory=dict)
-    """Weighted rules: each sentence's score, by (field, sentence number)."""
+    __slots__ = ("plan", "matches", "failed", "scores")
+
+    def __init__(
+        self,
+        plan: RulePlan,
+        matches: tuple[Match, ...] | None,
+        failed: str | None,
+        scores: dict[tuple[str, int], float] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.matches = matches
+        self.failed = failed
+        self.scores = scores if scores is not None else {}
 
 
 class _Evaluator:
-    def __init__(self, compiled: CompiledRules, context: ArticleContext, rule: ParsedRule) -> None:
-        self.compiled = compiled
+    def __init__(self, context: ArticleContext, fields: tuple[str, ...]) -> None:
         self.context = context
         self.terms = context.terms
-        self.fields = compiled.looks_in[id(rule)]
-        self.results = context.results.setdefault(self.fields, {})
+        self.fields = fields
+        self.results = context.results.setdefault(fields, {})
         self.failed: str | None = None
 
-    def evaluate(self, node: Node) -> _Found | None:
-        """Occurrences (with their term and clause) satisfying `node`, or None when it fails."""
-        result = self._evaluate(node)
+    def evaluate(self, clause: Clause) -> _Found | None:
+        """Occurrences (with their term and clause) satisfying `clause`, or None when it fails."""
+        result = self._evaluate(clause)
         if result is None and self.failed is None:
-            self.failed = self.compiled.clause[id(node)]
+            self.failed = clause.text
         return result
 
-    def _evaluate(self, node: Node) -> _Found | None:
-        """`node`'s result; that of a clause written more than once is computed once per article, and the
+    def _evaluate(self, clause: Clause) -> _Found | None:
+        """`clause`'s result; that of a clause written more than once is computed once per article, and the
         first clause that failed inside it (an AND's part, recorded by `evaluate`) is kept with it and
         reported as if it were computed again."""
-        number = self.compiled.shared.get(id(node))
+        number = clause.number
         if number is None:
-            return _COMPUTE[type(node)](self, node)
+            return _COMPUTE[type(clause)](self, clause)
         known = self.results.get(number)
         if known is None:
             outer, self.failed = self.failed, None
-            known = self.results[number] = (_COMPUTE[type(node)](self, node), self.failed)
+            known = self.results[number] = (_COMPUTE[type(clause)](self, clause), self.failed)
             self.failed = outer
         result, failed = known
         if failed is not None and self.failed is None:
             self.failed = failed
         return result
 
-    def _words(self, node: Words) -> _Found | None:
-        occurrences = (
-            self.terms.prefixes.get(node.text, [])
-            if node.prefix
-            else self.terms.words.get(self.compiled.key[id(node)], [])
-        )
-        clause = self.compiled.clause[id(node)]
-        allowed = self._allowed(node.field)
-        found = [(o, node.text, clause) for o in occurrences if o.field in allowed]
+    def _words(self, clause: WordsClause) -> _Found | None:
+        terms = self.terms
+        occurrences = (terms.prefixes if clause.prefix else terms.words).get(clause.key, [])
+        term, text = clause.term, clause.text
+        allowed = self._allowed(clause.field)
+        found = [(o, term, text) for o in occurrences if o.field in allowed]
         return found or None
 
-    def _members(self, node: Entity) -> _Found | None:
-        clause = self.compiled.clause[id(node)]
-        allowed = self._allowed(node.field)
-        found = [(o, member, clause) for o, member in self._entity(node.name) if o.field in allowed]
+    def _members(self, clause: EntityClause) -> _Found | None:
+        text = clause.text
+        allowed = self._allowed(clause.field)
+        found = [(o, member, text) for o, member in self._entity(clause.name) if o.field in allowed]
         return found or None
 
-    def _condition(self, node: Meta) -> _Found | None:
-        return [] if self._meta(node) else None
+    def _condition(self, clause: MetaClause) -> _Found | None:
+        node = clause.node
+        assert isinstance(node, Meta)
+        article = self.context.article
+        if node.field == "lang":
+            held = (article.language or "").lower().startswith(node.value)
+        else:
+            held = _covers((article.domain or "").lower(), node.value)
+        return [] if held else None
 
-    def _all(self, node: And) -> _Found | None:
+    def _all(self, clause: AllClause) -> _Found | None:
         collected: _Found = []
-        for item in node.items:
+        for item in clause.items:
             part = self.evaluate(item)
             if part is None:
                 return None
             collected += part
         return collected
 
-    def _any(self, node: Or) -> _Found | None:
-        word_set = self.compiled.word_sets.get(id(node))
+    def _any(self, clause: AnyClause) -> _Found | None:
+        word_set = clause.words
         if word_set is not None:
             found_words = self.terms.words
             return [
-                (o, text, clause)
+                (o, text, rendered)
                 for key in word_set.keys() & found_words.keys()
-                for text, clause in (word_set[key],)
+                for text, rendered in (word_set[key],)
                 for o in found_words[key]
                 if o.field in self.fields
             ] or None
-        parts = [self._evaluate(item) for item in node.items]
+        parts = [self._evaluate(item) for item in clause.items]
         held = [p for p in parts if p is not None]
         return [o for p in held for o in p] if held else None
 
-    def _none(self, node: Not) -> _Found | None:
-        return [] if self._evaluate(node.item) is None else None
+    def _none(self, clause: NoneClause) -> _Found | None:
+        return [] if self._evaluate(clause.item) is None else None
 
     def _allowed(self, field: str | None) -> tuple[str, ...]:
         """The fields a clause looks in: the rule's, narrowed by the clause's `title:` or `text:`."""
@@ -322,50 +221,49 @@ class _Evaluator:
             return self.fields
         return (field,) if field in self.fields else ()
 
-    def _meta(self, node: Meta) -> bool:
-        article = self.context.article
-        if node.field == "lang":
-            return (article.language or "").lower().startswith(node.value)
-        return _covers((article.domain or "").lower(), node.value)
-
     def _entity(self, name: str) -> list[tuple[Occurrence, str]]:
+        compiled = self.context.compiled
         found = sorted(self.terms.entities.get(name, []), key=lambda p: (p[0].field != "title", p[0].start))
-        if self.compiled.entity_lists[name].kind != "person":
+        if compiled.entity_lists[name].kind != "person":
             return found
-        return found + surname_mentions(self.compiled.persons[name], self.terms, found)
+        return found + surname_mentions(compiled.persons[name], self.terms, found)
 
-    def _near(self, node: Near) -> _Found | None:
-        left = self._evaluate(node.left)
-        if not left and id(node) in self.compiled.left_first:
+    def _near(self, clause: NearClause) -> _Found | None:
+        left = self._evaluate(clause.left)
+        if not left and clause.left_first:
             return None
-        right = self._evaluate(node.right)
+        if clause.narrow and left:
+            sentences = {a[0].sentence for a in left}
+            right = _InSentences(self, sentences)._evaluate(clause.right)
+        else:
+            right = self._evaluate(clause.right)
         if not left or not right:
             return None
         # Right-hand mentions by where they may pair: their sentence (or only their field, with /any), so
         # that mentions in different sentences are never compared; only the sentences the left side has.
-        anywhere = node.across_sentences
+        anywhere = clause.across
         sentences = {a[0].sentence for a in left}
         places: dict[tuple[str, int], _Found] = {}
         for b in right:
             if anywhere or b[0].sentence in sentences:
                 places.setdefault((b[0].field, -1 if anywhere else b[0].sentence), []).append(b)
-        clause = self.compiled.clause[id(node)]
+        text, distance, fields = clause.text, clause.distance, self.terms.fields
         pairs = []
         for a in left:
             for b in places.get((a[0].field, -1 if anywhere else a[0].sentence), ()):
-                if _within(self.terms.fields[a[0].field], a[0], b[0], node.distance):
-                    pairs += [(a[0], a[1], clause), (b[0], b[1], clause)]
+                if _within(fields[a[0].field], a[0], b[0], distance):
+                    pairs += [(a[0], a[1], text), (b[0], b[1], text)]
         return pairs or None
 
 
 _COMPUTE: dict[type, Callable[[_Evaluator, Any], _Found | None]] = {
-    Words: _Evaluator._words,
-    Entity: _Evaluator._members,
-    Meta: _Evaluator._condition,
-    And: _Evaluator._all,
-    Or: _Evaluator._any,
-    Not: _Evaluator._none,
-    Near: _Evaluator._near,
+    WordsClause: _Evaluator._words,
+    EntityClause: _Evaluator._members,
+    MetaClause: _Evaluator._condition,
+    AllClause: _Evaluator._all,
+    AnyClause: _Evaluator._any,
+    NoneClause: _Evaluator._none,
+    NearClause: _Evaluator._near,
 }
 """How each kind of clause is evaluated (a table: one lookup instead of a chain of isinstance tests)."""
 
@@ -374,20 +272,49 @@ class _InSentence(_Evaluator):
     """A rule's query evaluated on one sentence of the article: its words and names only there."""
 
     def __init__(self, whole: _Evaluator, place: tuple[str, int]) -> None:
-        self.compiled = whole.compiled
         self.context = whole.context
         self.terms = whole.terms
         self.fields = whole.fields
         self.failed = None
         self.whole = whole
         self.place = place
+        self.results = {}  # nothing of the whole article's (see `_InSentences`)
 
-    def _evaluate(self, node: Node) -> _Found | None:
-        if isinstance(node, (Words, Entity)) or id(node) in self.compiled.word_sets:
+    def _evaluate(self, clause: Clause) -> _Found | None:
+        if clause.local:
             name, sentence = self.place
-            found = self.whole._evaluate(node) or ()
+            found = self.whole._evaluate(clause) or ()
             return [m for m in found if m[0].sentence == sentence and m[0].field == name] or None
-        return _COMPUTE[type(node)](self, node)
+        return _COMPUTE[type(clause)](self, clause)
+
+
+class _InSentences(_Evaluator):
+    """The right side of a NEAR (see `NearClause.narrow`) evaluated only in the sentences (by number, in any
+    field) its left side occurs in: its mentions there, as the whole article's evaluation would give them.
+    Only falsy results may differ (an empty list for None), which a NEAR reads alike. Nothing is kept for
+    other rules: results of clauses written more than once are those of the whole article."""
+
+    def __init__(self, whole: _Evaluator, sentences: set[int]) -> None:
+        self.context = whole.context
+        self.terms = whole.terms
+        self.fields = whole.fields
+        self.failed = None
+        self.whole = whole
+        self.sentences = sentences
+        self.results = whole.results
+
+    def _evaluate(self, clause: Clause) -> _Found | None:
+        if clause.local:
+            found = self.whole._evaluate(clause)
+        else:
+            known = self.results.get(clause.number) if clause.number is not None else None
+            if known is None:
+                return _COMPUTE[type(clause)](self, clause)
+            found = known[0]  # the whole article's result, computed for another rule or term
+        if not found:
+            return found
+        sentences = self.sentences
+        return [m for m in found if m[0].sentence in sentences] or None
 
 
 def _covers(domain: str, pattern: str) -> bool:
@@ -411,41 +338,40 @@ def _more_words(limit: int) -> re.Pattern[str]:
     return re.compile(rf"(?:[\W_]*+[^\W_]++){{{limit + 1}}}")  # possessive: a word is never split in two
 
 
-def evaluate(compiled: CompiledRules, context: ArticleContext, rule: ParsedRule) -> Outcome:
+def evaluate(context: ArticleContext, plan: RulePlan) -> Outcome:
     """Evaluate one rule on an article whose terms were found already."""
-    spec, article = rule.spec, context.article
-    if spec.languages:
+    article = context.article
+    if plan.languages:
         language = (article.language or "").lower()
-        if not any(language.startswith(lang) for lang in spec.languages):
-            return Outcome(rule, None, f"languages: {', '.join(spec.languages)} (article: {language or 'unknown'})")
-    if spec.sources.include or spec.sources.exclude:
+        if not any(language.startswith(lang) for lang in plan.languages):
+            return Outcome(plan, None, f"languages: {', '.join(plan.languages)} (article: {language or 'unknown'})")
+    if plan.include or plan.exclude:
         domain = (article.domain or "").lower()
-        if spec.sources.include and not any(_covers(domain, p) for p in spec.sources.include):
-            return Outcome(rule, None, f"sources.include: {', '.join(spec.sources.include)}")
-        if any(_covers(domain, p) for p in spec.sources.exclude):
-            return Outcome(rule, None, f"sources.exclude: {domain}")
-    plain = compiled.plain.get(id(rule))
+        if plan.include and not any(_covers(domain, p) for p in plan.include):
+            return Outcome(plan, None, f"sources.include: {', '.join(plan.include)}")
+        if any(_covers(domain, p) for p in plan.exclude):
+            return Outcome(plan, None, f"sources.exclude: {domain}")
+    plain = plan.plain
     if plain is not None:
-        found = _mentions(context.terms, plain, compiled.looks_in[id(rule)])
+        found = _mentions(context.terms, plain, plan.fields)
         if not found:
-            assert rule.tree is not None
-            return Outcome(rule, None, compiled.clause[id(rule.tree)])
-        return _held(context, rule, found, {})
-    evaluator = _Evaluator(compiled, context, rule)
+            assert plan.tree is not None
+            return Outcome(plan, None, plan.tree.text)
+        return _held(context, plan, found, {})
+    evaluator = _Evaluator(context, plan.fields)
     found = []
-    if rule.tree is not None:
-        held = evaluator.evaluate(rule.tree)
+    if plan.tree is not None:
+        held = evaluator.evaluate(plan.tree)
         if held is None:
-            return Outcome(rule, None, evaluator.failed)
+            return Outcome(plan, None, evaluator.failed)
         found += held
     scores: dict[tuple[str, int], float] = {}
-    if rule.weighted:
+    if plan.weighted:
         total = 0.0
-        for tree, weight in rule.weighted:
-            needs = compiled.needs.get(id(tree))
+        for clause, weight, needs in plan.weighted:
             if needs is not None and needs.isdisjoint(context.found):
                 continue  # none of the terms it needs occurs: it adds nothing
-            mentions = evaluator.evaluate(tree) or []
+            mentions = evaluator.evaluate(clause) or []
             # Each sentence counts once: a NEAR pair, or a phrase inside another term, is one mention.
             places = {(o.field, o.sentence) for o, _, _ in mentions}
             total += weight * len(places)
@@ -453,22 +379,22 @@ def evaluate(compiled: CompiledRules, context: ArticleContext, rule: ParsedRule)
                 scores[place] = scores.get(place, 0.0) + weight
             if weight > 0:
                 found += mentions
-        if total < (spec.threshold or 0.0):
-            return Outcome(rule, None, f"threshold: {spec.threshold:g} (score {total:g})")
-    return _held(context, rule, found, scores)
+        if total < (plan.threshold or 0.0):
+            return Outcome(plan, None, f"threshold: {plan.threshold:g} (score {total:g})")
+    return _held(context, plan, found, scores)
 
 
-def _held(context: ArticleContext, rule: ParsedRule, found: _Found, scores: dict[tuple[str, int], float]) -> Outcome:
+def _held(context: ArticleContext, plan: RulePlan, found: _Found, scores: dict[tuple[str, int], float]) -> Outcome:
     """The outcome of a rule whose query and threshold held: a hit if it has enough mentions."""
     matches = context.matches(found)
-    if len(matches) < rule.spec.min_mentions:
-        return Outcome(rule, None, f"min_mentions: {rule.spec.min_mentions} (found {len(matches)})")
-    return Outcome(rule, matches, None, scores)
+    if len(matches) < plan.min_mentions:
+        return Outcome(plan, None, f"min_mentions: {plan.min_mentions} (found {len(matches)})")
+    return Outcome(plan, matches, None, scores)
 
 
 def _mentions(terms: ArticleTerms, plain: tuple[tuple[bool, str, str, str], ...], fields: tuple[str, ...]) -> _Found:
-    """The mentions of a rule whose query is a term or an OR of terms (see `CompiledRules.plain`), in the
-    order the query walk would give them."""
+    """The mentions of a rule whose query is a term or an OR of terms (see `RulePlan.plain`), in the order the
+    query walk would give them."""
     found: _Found = []
     words, prefixes = terms.words, terms.prefixes
     for prefix, key, text, clause in plain:
@@ -478,133 +404,102 @@ def _mentions(terms: ArticleTerms, plain: tuple[tuple[bool, str, str, str], ...]
     return found
 
 
-def partial_matches(compiled: CompiledRules, context: ArticleContext, rule: ParsedRule) -> list[str]:
+def partial_matches(context: ArticleContext, plan: RulePlan) -> list[str]:
     """The words, phrases and entity lists of a rule that occur in the article, each with its first mention."""
-    evaluator = _Evaluator(compiled, context, rule)
+    evaluator = _Evaluator(context, plan.fields)
     found = []
-    stack = list(_trees(rule))
+    stack: list[Clause] = ([plan.tree] if plan.tree is not None else []) + [c for c, _, _ in plan.weighted]
     while stack:
-        node = stack.pop(0)
-        if isinstance(node, (Words, Entity)):
-            mentions = evaluator._evaluate(node)
+        clause = stack.pop(0)
+        if isinstance(clause, (WordsClause, EntityClause)):
+            mentions = evaluator._evaluate(clause)
             if mentions:
-                found.append(f"{compiled.clause[id(node)]} ({mentions[0][0].term!r})")
-        elif isinstance(node, (And, Or)):
-            stack.extend(node.items)
-        elif isinstance(node, Near):
-            stack += [node.left, node.right]
-        elif isinstance(node, Not):
-            stack.append(node.item)
+                found.append(f"{clause.text} ({mentions[0][0].term!r})")
+        elif isinstance(clause, (AllClause, AnyClause)):
+            stack.extend(clause.items)
+        elif isinstance(clause, NearClause):
+            stack += [clause.left, clause.right]
+        elif isinstance(clause, NoneClause):
+            stack.append(clause.item)
     return list(dict.fromkeys(found))
 
 
-def to_hit(compiled: CompiledRules, context: ArticleContext, outcome: Outcome, version: str) -> RuleHit:
-    """The stored and shown form of a rule that held, the sentence carrying its meaning first."""
+def hits(context: ArticleContext, version: str) -> list[RuleHit]:
+    """The hits on the article of the rules worth evaluating (see `candidate_rules`), in rule order. A rule
+    whose query is a term or an OR of terms (see `RulePlan.plain`) and that admits every article is a hit
+    wherever its terms occur often enough: its outcome is not built."""
+    plans = context.compiled.plans
+    terms = context.terms
+    found = []
+    for index in candidate_rules(context.compiled, context):
+        plan = plans[index]
+        plain = plan.plain
+        if plain is not None and plan.admits_all:
+            mentions = _mentions(terms, plain, plan.fields)
+            if mentions:
+                matches = context.matches(mentions)
+                if len(matches) >= plan.min_mentions:
+                    found.append(_hit(context, plan, matches, _NO_SCORES, version))
+            continue
+        outcome = evaluate(context, plan)
+        if outcome.matches is not None:
+            found.append(_hit(context, plan, outcome.matches, outcome.scores, version))
+    return found
+
+
+_NO_SCORES: dict[tuple[str, int], float] = {}
+
+
+def to_hit(context: ArticleContext, outcome: Outcome, version: str) -> RuleHit:
+    """The stored and shown form of a rule that held (see `_hit`)."""
     assert outcome.matches is not None
-    spec = outcome.rule.spec
-    evidence = context.evidence(outcome.matches)
+    return _hit(context, outcome.plan, outcome.matches, outcome.scores, version)
+
+
+def _hit(
+    context: ArticleContext,
+    plan: RulePlan,
+    matches: tuple[Match, ...],
+    scores: dict[tuple[str, int], float],
+    version: str,
+) -> RuleHit:
+    """A rule's hit; its snippets, the sentence carrying its meaning first, are made when first read."""
     return RuleHit(
-        rule=spec.name,
-        severity=spec.severity,
-        alert=tuple(spec.alert),
-        matches=outcome.matches,
-        snippets=evidence.snippets(_lead(compiled, context, outcome, evidence)),
-        score=evidence.score,
+        rule=plan.name,
+        severity=plan.severity,
+        alert=plan.alert,
+        matches=matches,
         rules_version=version,
+        show=partial(_snippets, context, plan, matches, scores),
     )
 
 
+def _snippets(
+    context: ArticleContext, plan: RulePlan, matches: tuple[Match, ...], scores: dict[tuple[str, int], float]
+) -> tuple[Snippet, ...]:
+    evidence = context.evidence(matches)
+    return evidence.snippets(_lead(context, plan, scores, evidence))
+
+
 def _lead(
-    compiled: CompiledRules, context: ArticleContext, outcome: Outcome, evidence: Evidence
+    context: ArticleContext, plan: RulePlan, scores: dict[tuple[str, int], float], evidence: Evidence
 ) -> tuple[str, int] | None:
     """The sentence (field, number) that carries a rule's meaning: where its query holds on its own, then
     the highest weighted score, then the most distinct matched terms; ties to the earliest, title first."""
     terms = evidence.places
-    rule = outcome.rule
-    combining = rule.tree is not None and id(rule.tree) in compiled.combining
-    if evidence.lead is None or not (combining or outcome.scores):
+    if evidence.lead is None or not (plan.combining or scores):
         return evidence.lead  # one sentence, or no query to hold on its own and no scores: most terms
-    if combining:
-        whole = _Evaluator(compiled, context, rule)
-        holds = {place: _InSentence(whole, place)._evaluate(rule.tree) is not None for place in terms}
+    if plan.combining:
+        assert plan.tree is not None
+        whole, tree = _Evaluator(context, plan.fields), plan.tree
+        holds = {place: _InSentence(whole, place)._evaluate(tree) is not None for place in terms}
     else:  # an OR of terms holds wherever one of them is mentioned
         holds = dict.fromkeys(terms, True)
 
     def rank(place: tuple[str, int]) -> tuple[bool, float, int]:
-        return holds[place], outcome.scores.get(place, 0.0), len(terms[place])
+        return holds[place], scores.get(place, 0.0), len(terms[place])
 
     return max(terms, key=rank)  # the first of equals
-
-
-def _trees(rule: ParsedRule) -> list[Node]:
-    """Every query tree of a rule: its query and its weighted terms."""
-    return ([rule.tree] if rule.tree is not None else []) + [tree for tree, _ in rule.weighted]
-
-
-def _has_and(node: Node) -> bool:
-    """Whether a query has AND in it."""
-    if isinstance(node, And):
-        return True
-    if isinstance(node, Or):
-        return any(_has_and(item) for item in node.items)
-    if isinstance(node, Near):
-        return _has_and(node.left) or _has_and(node.right)
-    return isinstance(node, Not) and _has_and(node.item)
-
-
-def _combines(node: Node) -> bool:
-    """Whether a query has AND, NEAR or NOT in it (else it holds wherever one of its terms is mentioned)."""
-    if isinstance(node, (And, Near, Not)):
-        return True
-    return isinstance(node, Or) and any(_combines(item) for item in node.items)
-
-
-def _rule_anchors(rule: ParsedRule) -> list[tuple[str, str, float]] | None:
-    """A rule's anchors: its query's; for weighted terms alone, those of every term that adds to the score."""
-    if rule.tree is not None:
-        return _anchors(rule.tree)
-    if (rule.spec.threshold or 0.0) <= 0:
-        return None  # the threshold holds with no mention at all
-    found: list[tuple[str, str, float]] = []
-    for tree, weight in rule.weighted:
-        if weight > 0:
-            anchors = _anchors(tree)
-            if anchors is None:
-                return None
-            found += anchors
-    return found
-
-
-def _anchors(node: Node) -> list[tuple[str, str, float]] | None:
-    """Terms (with how common they are) of which one must occur for the query to hold; None: no term is."""
-    if isinstance(node, Words):
-        if node.prefix:
-            return [("prefix", node.text, 3.0)]
-        return [("word", _text_key(node.text), _word_cost(node.text))]
-    if isinstance(node, Entity):
-        return [("entity", node.name, 2.0)]
-    if isinstance(node, Or):
-        parts = [_anchors(item) for item in node.items]
-        if any(part is None for part in parts):
-            return None
-        return [anchor for part in parts if part for anchor in part]
-    if isinstance(node, (And, Near)):
-        items = node.items if isinstance(node, And) else (node.left, node.right)
-        required = [part for part in (_anchors(item) for item in items) if part is not None]
-        return min(required, key=_anchor_cost) if required else None
-    return None  # NOT and source:/lang: require no term
-
-
-def _anchor_cost(anchors: list[tuple[str, str, float]]) -> float:
-    """How often a set of anchors is expected to occur: fewer terms, and rarer ones."""
-    return sum(cost for _, _, cost in anchors)
-
-
-def _word_cost(text: str) -> float:
-    """Names (capitalised in the query, or unknown to the dictionary: "Muhandis") are rarer in news than
-    dictionary words ("border"); longer phrases are rarer than short ones."""
-    name = text[:1].isupper() or not simplemma.is_known(fold(text), lang="en")
-    return (1.0 if name else 4.0) / (1 + len(text) / 20)
 
 
 def candidate_rules(compiled: CompiledRules, context: ArticleContext) -> list[int]:
@@ -623,6 +518,7 @@ __all__ = [
     "candidate_rules",
     "evaluate",
     "find_terms",
+    "hits",
     "partial_matches",
     "to_hit",
 ]

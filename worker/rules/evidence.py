@@ -7,8 +7,9 @@ in one sentence, the highest weighted score, the most distinct terms); the other
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from newswatch.worker.rules.scan import Occurrence
@@ -64,15 +65,26 @@ class Snippet:
 
 @dataclass(frozen=True)
 class RuleHit:
-    """A rule matching an article, with everything needed to show why."""
+    """A rule matching an article, with everything needed to show why. The snippets are made when first
+    shown or stored (`show` makes them): a rule set's hits on an article share their sentences and marks,
+    and a hit that is only counted never needs them."""
 
     rule: str
     severity: str
     alert: tuple[str, ...]
     matches: tuple[Match, ...]
-    snippets: tuple[Snippet, ...]
-    score: float
     rules_version: str
+    show: Callable[[], tuple[Snippet, ...]] = field(repr=False, compare=False)
+
+    @cached_property
+    def snippets(self) -> tuple[Snippet, ...]:
+        """One snippet per sentence with mentions, the one carrying the rule's meaning first."""
+        return self.show()
+
+    @cached_property
+    def score(self) -> float:
+        """Mentions, a title mention counting as three body mentions (see `score`)."""
+        return score(self.matches)
 
     @property
     def snippet(self) -> str:
@@ -91,10 +103,13 @@ class RuleHit:
         }
 
 
-def matches(found: Iterable[tuple[Occurrence, str, str]]) -> tuple[Match, ...]:
+def matches(found: Sequence[tuple[Occurrence, str, str]]) -> tuple[Match, ...]:
     """The matches of a rule's occurrences (each with the rule's wording and the clause it satisfied): each
     span once, explained by the first clause it satisfied; title first, then in order; mentions inside a
     longer one dropped."""
+    if len(found) == 1:  # one mention (a rare term, a name): nothing to order or drop
+        ((occ, term, clause),) = found
+        return (Match(term, occ.term, occ.field, occ.start, occ.end, clause),)
     unique: dict[tuple[str, int, int], Match] = {}
     for occ, term, clause in found:
         span = (occ.field, occ.start, occ.end)
@@ -114,12 +129,11 @@ def _outermost(matches: list[Match]) -> tuple[Match, ...]:
 
 
 class Evidence:
-    """What a set of matches shows on one article: its score, its sentences and their snippets. Rules with
+    """What a set of matches shows on one article: its sentences and their snippets. Rules with
     the same matches (one term in many rules) share one."""
 
     def __init__(self, matches: tuple[Match, ...], sentences: Sentences) -> None:
         self.matches = matches
-        self.score = score(matches)
         self.places: dict[tuple[str, int], set[str]] = {}
         """The sentences (field, number) with matches, title first, then in order, with their terms."""
         for match in matches:

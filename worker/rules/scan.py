@@ -15,6 +15,7 @@ One module on purpose (over 300 lines): the spelling table and the scan that rea
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import re
 import unicodedata
@@ -29,12 +30,16 @@ import ahocorasick
 import simplemma
 
 from newswatch.worker.rules.lexicon import inflections
-from newswatch.worker.rules.text import ARABIC_PARTICLES, Sentences, fold, lemma, skeleton, tokenize
+from newswatch.worker.rules.text import ARABIC_PARTICLES, Sentences, Token, fold, lemma, skeleton, tokenize
 
-MIN_SKELETON_LETTERS = 6
+MIN_SKELETON_LETTERS = 7
 MIN_SKELETON_SOUNDS = 4
-"""Names shorter than this, or with fewer consonant sounds ("Qaim", "Rabia"), must be spelt exactly: their
-skeletons collide with common words and other names ("came", "Rubio")."""
+"""Names shorter than this (six letters or fewer: "Israel", "Attari"), or with fewer consonant sounds ("Qaim",
+"Rabia"), must be spelt exactly, and so must a word to match a name in another spelling: their skeletons
+collide with common words and other names ("came", "Rubio", "Other")."""
+NATIONALITY_ENDINGS = ("i", "ian", "ani", "ese")
+"""Endings that make a place's name the adjective of its people ("Israeli", "Ukrainian", "Pakistani",
+"Sudanese"): another word, which a name in another spelling is not."""
 MIN_LIKENESS = 0.6
 """How alike (difflib's ratio) a skeleton match must be spelt: transliterations score 0.75-0.9."""
 MAX_VARIANTS = 200
@@ -46,6 +51,8 @@ _CAPITALISED = re.compile(
 """Words starting with a capital letter (Latin, Greek, Cyrillic); candidates are checked with isupper(). The
 word boundary is checked by a lookbehind after the capital, not before it: a pattern that opens with a
 character class lets the regex engine skip ahead to candidates in C, several times faster."""
+_WORD_REST = re.compile(r"[^\W_]*")
+"""Letters and digits from a position on: exactly the characters `str.isalnum` admits."""
 _NEXT_WORD = re.compile(r"[\s\-‐‑–—]*([^\W_]+(?:['’][^\W_]+)*)")
 _DASH_CHARS = {c: "-" for c in "‐‑‒–—―"} | {c: "'" for c in "’‘ʼ´"}
 
@@ -67,12 +74,14 @@ _occurrence = partial(tuple.__new__, Occurrence)
 
 @dataclass(frozen=True)
 class Alias:
-    """One spelling of an entity member, matched by skeleton where the article capitalises it."""
+    """One spelling of an entity member, matched by skeleton where the article capitalises it; one written in
+    capitals (an acronym: "US", "UAE") only where the article writes it so ("us" is a pronoun)."""
 
     list_name: str
     member: str
     keys: tuple[str, ...]  # skeletons of the non-particle tokens
     forms: tuple[str, ...]  # folded forms of the same tokens
+    capitals: bool = False
 
 
 @dataclass
@@ -112,22 +121,50 @@ def _forms(word: str) -> list[str]:
 
 
 def word_variants(text: str) -> list[str]:
-    """Every surface spelling a word or phrase term matches, folded."""
-    words = [t.form for t in tokenize(text)]
-    if not words:
+    """Every surface spelling a word or phrase term matches, folded: each word in each of its inflections
+    ("pushed back" is also "pushing back", "pushes back"), a phrase's words joined by a space, a hyphen or
+    nothing; a possessive first as the scan reads it, its "s" a word of its own ("no man's land" is "no man s
+    land"). Past `MAX_VARIANTS`, the spellings closest to the term's own are kept (see `_commonest`)."""
+    tokens = tokenize(text)
+    if not tokens:
         return []
-    if len(words) == 1:
-        variants = _forms(words[0]) + _compound_splits(words[0])
+    options = [_spellings(text, token) for token in tokens]
+    if len(tokens) == 1:
+        variants = options[0] + _compound_splits(tokens[0].form)
     else:
-        heads = [[w, lemma(w)] for w in words[:-1]]
-        options = [list(dict.fromkeys(h)) for h in heads] + [_forms(words[-1])]
-        variants = []
-        for choice in itertools.product(*options):
-            for separator in _SEPARATORS:
-                variants.append(separator.join(choice))
-                if len(variants) >= MAX_VARIANTS:
-                    break
+        variants = [
+            separator.join(choice)
+            for choice in _commonest(options, -(-MAX_VARIANTS // len(_SEPARATORS)))
+            for separator in _SEPARATORS
+        ]
     return list(dict.fromkeys(variants))[:MAX_VARIANTS]
+
+
+def _spellings(text: str, token: Token) -> list[str]:
+    """A word of a term in each of its inflections; a possessive ("man's", whose token leaves the "'s" out)
+    first as the scan reads it: the word, then "s" as a word."""
+    forms = _forms(token.form)
+    if fold(text[token.end : token.end + 2]) == "'s":
+        return list(dict.fromkeys([f"{token.form} s", *forms]))
+    return forms
+
+
+def _commonest(options: list[list[str]], count: int) -> list[tuple[str, ...]]:
+    """At most `count` choices of one form per word, fewest steps from the term's own spelling first (each
+    word's forms in order: as written, its lemma, the other inflections), ties in order."""
+    first = (0,) * len(options)
+    waiting, seen = [(0, first)], {first}
+    chosen: list[tuple[str, ...]] = []
+    while waiting and len(chosen) < count:
+        steps, indexes = heapq.heappop(waiting)
+        chosen.append(tuple(forms[index] for forms, index in zip(options, indexes, strict=True)))
+        for position, index in enumerate(indexes):
+            if index + 1 < len(options[position]):
+                following = (*indexes[:position], index + 1, *indexes[position + 1 :])
+                if following not in seen:
+                    seen.add(following)
+                    heapq.heappush(waiting, (steps + 1, following))
+    return chosen
 
 
 def _compound_splits(word: str) -> list[str]:
@@ -219,10 +256,12 @@ class TermIndex:
         tokens = [t for t in tokenize(alias) if t.form not in ARABIC_PARTICLES]
         if not tokens:
             return
-        entry = Alias(list_name, member, tuple(skeleton(t.form) for t in tokens), tuple(t.form for t in tokens))
+        capitals = alias.isupper()
+        keys, forms = tuple(skeleton(t.form) for t in tokens), tuple(t.form for t in tokens)
+        entry = Alias(list_name, member, keys, forms, capitals)
         self.aliases[entry.keys[0]].append(entry)
         for spelling in name_variants(alias):
-            self._entries[spelling].append(("name", f"{list_name}\x00{member}"))
+            self._entries[spelling].append(("name", f"{list_name}\x00{member}\x00{'A' if capitals else ''}"))
 
     def build(self) -> None:
         for spellings in self.aliases.values():
@@ -238,7 +277,12 @@ class TermIndex:
             entries = list(dict.fromkeys(found))
             words = tuple(ident for kind, ident in entries if kind == "word")
             prefixes = tuple(ident for kind, ident in entries if kind == "prefix")
-            names = tuple(tuple(ident.split("\x00")) for kind, ident in entries if kind == "name")
+            names = tuple(
+                (list_name, member, bool(capitals))
+                for kind, ident in entries
+                if kind == "name"
+                for list_name, member, capitals in [ident.split("\x00")]
+            )
             self._automaton.add_word(key, (len(key), words, prefixes, names))
         if stored:
             self._automaton.make_automaton()
@@ -261,14 +305,14 @@ class TermIndex:
                 for key in word_keys:
                     words[key].append(occurrence)
             if prefix_keys:
-                stop = last + 1
-                while padded[stop].isalnum():
-                    stop += 1
+                rest = _WORD_REST.match(padded, last + 1)  # the rest of the word the prefix begins
+                stop = rest.end() if rest else last + 1
                 occurrence = Occurrence(name, start, stop - 1, text[start : stop - 1], sentence)
                 for key in prefix_keys:
                     prefixes[key].append(occurrence)
-            for list_name, member in name_keys:
-                names[(start, last - 1)][list_name] = member
+            for list_name, member, capitals in name_keys:
+                if not capitals or text[start : last - 1].isupper():
+                    names[(start, last - 1)][list_name] = member
         if self.aliases:
             self._scan_names(terms, name, text, names)
         for (start, end), list_name, member in _outermost(names):
@@ -299,7 +343,7 @@ class TermIndex:
                 if alias.list_name in matched:
                     continue
                 stop = _alias_end(alias, text, start + len(form))
-                if stop is not None:
+                if stop is not None and (not alias.capitals or text[start:stop].isupper()):
                     names[(_particle_start(text, start), stop)].setdefault(alias.list_name, alias.member)
                     matched.add(alias.list_name)
 
@@ -355,8 +399,21 @@ def fuzzy_ok(form: str) -> bool:
 
 def alike(form: str, known: str) -> bool:
     """Whether a word with a name's skeleton is that name in another spelling ("Suleimani", "Yaroubiya"),
-    not another word that only shares its consonants ("Kasongo" and the crossing "Kuznica")."""
-    return fuzzy_ok(form) and SequenceMatcher(None, form, known).ratio() >= MIN_LIKENESS
+    not another word that only shares its consonants ("Kasongo" and the crossing "Kuznica") or the adjective
+    made from it ("Pakistani"); both long enough to tell (see `MIN_SKELETON_LETTERS`)."""
+    return (
+        fuzzy_ok(form)
+        and fuzzy_ok(known)
+        and not _nationality(form, known)
+        and SequenceMatcher(None, form, known).ratio() >= MIN_LIKENESS
+    )
+
+
+def _nationality(form: str, name: str) -> bool:
+    """Whether a word is the adjective (or the plural noun) of the people of a place: the name, or the name
+    without its final vowels ("Ukrain-e"), with one of `NATIONALITY_ENDINGS`."""
+    word = form.removesuffix("s")
+    return any(word == stem + ending for stem in {name, name.rstrip("aeiouy")} for ending in NATIONALITY_ENDINGS)
 
 
 def _particle_start(text: str, start: int) -> int:

@@ -117,18 +117,24 @@ def skeleton(form: str) -> str:
     return _DOUBLES.sub(r"\1", head + tail)
 
 
-_ABBREVIATIONS = (r"\b[A-Z]", r"\b[A-Z][a-z]", r"\b[A-Z][a-z]{2}", r"\b[A-Z][a-z]{3}") + tuple(
-    rf"\b{re.escape(word)}" for word in ("e.g", "i.e", "etc", "vs", "approx", "No")
+ABBREVIATED = frozenset(
+    {
+        *("Mr", "Mrs", "Ms", "Dr", "Prof", "Rev", "St", "Jr", "Sr", "No", "Mt", "Ft"),
+        *("Gen", "Lt", "Col", "Maj", "Capt", "Sgt", "Cpl", "Adm", "Brig", "Cmdr", "Gov", "Sen", "Rep"),
+        *("Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec"),
+        *("vs", "etc", "approx"),
+    }
 )
-"""Words whose period does not end a sentence: "Maj. Gen.", "U.S.", "Mr.", "e.g." (a capital and at most three
-small letters, or one of a few lower-case abbreviations); each a lookbehind, so of a fixed width."""
-_SENTENCE_END = re.compile(
-    r"[.!?…\n](?:(?<=\n)\n*|(?P<abbreviation>"
-    + "|".join(rf"(?<={word}\.)" for word in _ABBREVIATIONS)
-    + r")?[\"'”’)\]]*\s+)"
-)
-"""Final punctuation (with closing quotes or brackets) before a space, or line breaks; a period after an
-abbreviation is marked, and ends no sentence."""
+"""Words whose period ends no sentence: titles and ranks ("Maj. Gen. Soleimani"), months ("Sept. 12"), "No. 10"
+and a few lower-case abbreviations; so do "e.g.", "i.e." and a single capital letter (an initial, "J. Smith",
+or a dotted initialism, "U.S.", "U.N."). A closed list: a short capitalised word before a period is as often a
+name that ends its sentence ("in Gaza.", "left Iraq.")."""
+_DOTTED = ("e.g", "i.e")
+_LAST_WORD = re.compile(r"(?<!\w)\w{1,6}\Z")
+"""The word before a period, if it is a whole word of at most six characters (the longest abbreviation)."""
+_WORD_CHARACTER = re.compile(r"\w").match
+_SENTENCE_END = re.compile(r"[.!?…\n](?:(?<=\n)\n*|[\"'”’)\]]*\s+)")
+"""Final punctuation (with closing quotes or brackets) before a space, or line breaks."""
 _SENTENCE_MARKS = ".!?…\n"
 """The characters a sentence end starts with: found by `str.find`, many times faster than a regex scan."""
 
@@ -144,11 +150,23 @@ def sentence_bounds(text: str) -> tuple[list[int], list[int]]:
         if found is None:
             continue
         end = found.end()
-        if found.group("abbreviation") is not None:
+        if text[at] == "." and _abbreviation(text, at):
             continue
         stops.append(at if text[at] == "\n" else at + 1)
         starts.append(end)
     return starts, stops
+
+
+def _abbreviation(text: str, period: int) -> bool:
+    """Whether the period at `period` closes an abbreviation (see `ABBREVIATED`)."""
+    word = _LAST_WORD.search(text, max(0, period - 7), period)
+    if word is None:
+        return False
+    found = word.group()
+    if found in ABBREVIATED or (len(found) == 1 and "A" <= found <= "Z"):
+        return True
+    start = word.start() - 2  # "e.g": the word found is "g"
+    return text[start:period] in _DOTTED and (start == 0 or _WORD_CHARACTER(text, start - 1) is None)
 
 
 def _positions(text: str, marks: str) -> list[int]:

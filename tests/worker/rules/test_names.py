@@ -1,0 +1,65 @@
+"""Entity names as written in a list: names of six letters or fewer only as spelt, longer ones in other spellings
+but not as the adjective of nationality made from them ("Israeli", "Ukrainian", "Pakistani"), and an entry in
+capitals (an acronym) only in capitals ("US" is not "us"). Table-driven."""
+
+from __future__ import annotations
+
+import pytest
+
+from newswatch.worker.article import Article
+from newswatch.worker.rules import parse_rules
+
+PLACES = parse_rules(
+    "entities:\n  places:\n    kind: place\n    members: [Israel, Ukraine, Pakistan, Azerbaijan, Semalka]\n"
+    "rules:\n  - {name: places, query: '@places'}\n",
+    file="places.yaml",
+)
+
+
+def _found(rule_set: object, text: str) -> list[str]:
+    hits = rule_set.match(Article(source="t", title="", text=text))  # type: ignore[attr-defined]
+    return [m.text for hit in hits for m in hit.matches]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Troops entered Israel on Monday.", ["Israel"]),
+        ("Israeli troops entered the town.", []),  # an adjective, not the place
+        ("Israelis queued at the gate.", []),
+        ("Troops entered Israil on Monday.", []),  # six letters: only as spelt
+        ("Drones struck Ukraine overnight.", ["Ukraine"]),
+        ("Drones struck Ukraina overnight.", ["Ukraina"]),  # another spelling of a longer name
+        ("Ukrainian drones struck overnight.", []),
+        ("Ukrainians fled west.", []),
+        ("Pakistan closed the crossing.", ["Pakistan"]),
+        ("Pakistani officials closed the crossing.", []),
+        ("Azerbaijani troops advanced.", []),
+        ("Aid crossed at Simalka.", ["Simalka"]),
+    ],
+)
+def test_a_place_matches_in_other_spellings_but_not_as_its_adjective(text: str, found: list[str]) -> None:
+    assert _found(PLACES, text) == found
+
+
+ACRONYMS = parse_rules(
+    "entities:\n  countries:\n    kind: place\n    members: [United States | US | U.S., Britain | UK]\n"
+    "rules:\n  - {name: countries, query: '@countries'}\n",
+    file="acronyms.yaml",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("The US withdrew its troops.", ["US"]),
+        ("U.S. forces withdrew.", ["U.S"]),  # a name's span ends with its last letter
+        ("The UK closed its embassy.", ["UK"]),
+        ("They told us to leave.", []),  # the pronoun
+        ("Us and them, he said.", []),
+        ("The United States withdrew.", ["United States"]),
+        ("A uk-based group said so.", []),
+    ],
+)
+def test_an_entry_in_capitals_matches_only_in_capitals(text: str, found: list[str]) -> None:
+    assert _found(ACRONYMS, text) == found

@@ -1,0 +1,46 @@
+"""A quoted phrase matches every inflection of each of its words ("pushed back" finds "pushing back"), and a
+phrase with a possessive inside ("no man's land") matches the text that spells it so. Table-driven, one rule set
+per phrase."""
+
+from __future__ import annotations
+
+import pytest
+
+from newswatch.worker.article import Article
+from newswatch.worker.rules import parse_rules
+
+
+def _found(query: str, text: str) -> list[str]:
+    rule_set = parse_rules(f"rules:\n  - name: r\n    query: '{query}'\n", file="phrase.yaml")
+    return [m.text for hit in rule_set.match(Article(source="t", title="", text=text)) for m in hit.matches]
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "found"),
+    [
+        ('"pushed back"', "Guards were pushing back migrants.", ["pushing back"]),
+        ('"fled abroad"', "Thousands are fleeing abroad.", ["fleeing abroad"]),
+        ('"sought refuge"', "Families seek refuge in Chad.", ["seek refuge"]),
+        ('"stormed the"', "Crowds were storming the gate.", ["storming the"]),
+        ('"took refuge"', "Thousands have taken refuge in Chad.", ["taken refuge"]),
+        ('"crossed the"', "Migrants cross the river each night.", ["cross the"]),  # the lemma, as before
+        ('"air strike"', "Air strikes continued.", ["Air strikes"]),  # the last word, as before
+        ('"pushed back"', "The line was pushed far back.", []),  # another word between
+    ],
+)
+def test_every_word_of_a_phrase_matches_its_inflections(query: str, text: str, found: list[str]) -> None:
+    assert _found(query, text) == found
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "found"),
+    [
+        ("\"no man''s land\"", "Hundreds are stranded in no man's land.", ["no man's land"]),
+        ("\"no man''s land\"", "Hundreds are stranded in no man’s land.", ["no man’s land"]),
+        ("\"no man''s land\"", "Hundreds are stranded in no-man's-land.", ["no-man's-land"]),
+        ("\"Iran''s border\"", "Guards closed Iran’s border.", ["Iran’s border"]),
+        ("Soleimani", "Soleimani's convoy was hit.", ["Soleimani"]),  # a possessive after a word, as before
+    ],
+)
+def test_a_phrase_with_a_possessive_matches_as_spelt(query: str, text: str, found: list[str]) -> None:
+    assert _found(query, text) == found
