@@ -16,6 +16,7 @@ kombu looks for such tasks only every 100 s or so, so here the entries' sweep is
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import random
 import shutil
@@ -333,9 +334,14 @@ def fault_stack(own_redis: OwnRedis, sqlite_url: str, httpserver: HTTPServer, tm
 KOMBU_RECONNECT_CRASH = "Unrecoverable error: AttributeError(\"'NoneType' object has no attribute 'hostname'\")"
 
 
+def _crashed_on_reconnect(log: str) -> bool:
+    """Whether a worker's log holds kombu's crash, as text or as a JSON line (its quotes escaped)."""
+    return KOMBU_RECONNECT_CRASH in log or json.dumps(KOMBU_RECONNECT_CRASH)[1:-1] in log
+
+
 def _replace_if_crashed_on_reconnect(stack: FaultStack, worker: WorkerStack) -> bool:
     """Start another worker if this one died of kombu's crash on a lost connection (none other is excused)."""
-    if KOMBU_RECONNECT_CRASH not in worker.log.read_text(errors="replace"):
+    if not _crashed_on_reconnect(worker.log.read_text(errors="replace")):
         assert worker.process.poll() is None, worker.log.read_text(errors="replace")[-5000:]
         return False
     try:
