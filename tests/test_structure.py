@@ -71,6 +71,7 @@ HEAVY = {
     "sqlmodel",
     "newswatch.storage.models",
     "alembic",
+    "psycopg",
     "httpx",
     "rich",
     "jinja2",
@@ -79,6 +80,9 @@ HEAVY = {
     "trafilatura",
     "feedparser",
     "charset_normalizer",
+    "courlan",
+    "yaml",
+    "numpy",
     "py3langid",
     "simplemma",
     "ahocorasick",
@@ -87,8 +91,9 @@ HEAVY = {
     "newswatch.alerts.channels",
 }
 """What the commands run most often have no use for: the ORM and the models (they read and add feeds in Core,
-storage.overview), migrations (the database is current), the pipeline, the rules, the alert channels, and
-(but `feeds add`, which checks the URL is a feed) the HTTP client and the feed parser."""
+storage.overview), migrations (the database is current), PostgreSQL's driver (on SQLite), the pipeline
+(extraction, URL cleaning, rules, matching), the alert channels, and (but `feeds add`, which checks the URL is
+a feed) the HTTP client and the feed parser."""
 
 
 def _loaded_by_command(args: list[str], cwd: Path) -> set[str]:
@@ -109,6 +114,12 @@ def current_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NEWSWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'news.db'}")
     subprocess.run([sys.executable, "-m", "newswatch.worker", "db", "upgrade"], cwd=tmp_path, check=True)
     return tmp_path
+
+
+def test_help_loads_neither_the_settings_nor_the_database_library(tmp_path: Path) -> None:
+    loaded = _loaded_by_command(["--help"], tmp_path)
+    assert "click" in loaded  # the test reads what a real run loaded
+    assert loaded & (HEAVY | {"pydantic", "sqlalchemy"}) == set()
 
 
 @pytest.mark.parametrize("args", [["feeds", "list"], ["feeds", "list", "--json"], ["status"], ["feeds", "export"]])
