@@ -104,9 +104,7 @@ def claim(session: Session, alert_id: int, now: datetime | None = None) -> Alert
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    alert = session.get_one(Alert, alert_id)
-    session.refresh(alert)
-    return alert
+    return session.get_one(Alert, alert_id, populate_existing=True)  # one SELECT, as updated, even if loaded before
 
 
 def mark_sent(session: Session, alert_id: int) -> None:

@@ -12,9 +12,11 @@ alert. Each mode gets new feeds listing the pages under new URLs, on a fresh SQL
 Before the timed round a two-page round warms the runner (rules compiled, modules loaded), as a
 long-running worker is; a page is in one round only (seen again, it is the same story and raises no alert),
 so the timed round has 159 pages. Bare `trafilatura.bare_extraction` with extract.py's settings runs over the same
-pages in the same run. Printed per mode: articles per second, the ratio to bare extraction (target at
-least 0.9x), and the p95 seconds from the poll that first saw an item (the feed served) to its alert
-accepted by the SMTP server (target at most 2 s). In the timed round all items arrive in one poll, so an
+pages in the same run, in this one process. Printed per mode: the processes it used (embedded: this one, plus
+NEWSWATCH_EXTRACT_PROCESSES extraction processes when above 1; workers: the worker's prefork processes, as
+the worker reports them), articles per second, the ratio to bare extraction (target at least 0.9x), and the
+p95 seconds from the poll that first saw an item (the feed served) to its alert accepted by the SMTP server
+(target at most 2 s). In the timed round all items arrive in one poll, so an
 item's latency includes waiting behind the others of its round; then 20 rounds of one new item each give
 the latency of an item that arrives alone.
 """
@@ -233,6 +235,21 @@ def memory_rounds(env: dict[str, str], site: Site, base: str, pid: int, rounds: 
     return samples
 
 
+def worker_pool_size(broker_url: str) -> int:
+    """The prefork processes the running worker says it has (its pool's `max-concurrency`)."""
+    from newswatch.worker.celery_app import create_app
+    from newswatch.worker.config import Settings
+
+    stats = create_app(Settings(broker_url=broker_url)).control.inspect(timeout=5).stats() or {}
+    return sum(int(worker["pool"]["max-concurrency"]) for worker in stats.values())
+
+
+def embedded_processes(runtime: Any) -> str:
+    """What the embedded round ran in: this process, and its extraction processes if any."""
+    pool = runtime.extraction_pool
+    return "1" if pool is None else f"1 + {pool.processes}"
+
+
 @contextmanager
 def worker_process(env: dict[str, str], folder: Path, concurrency: int | None = None) -> Iterator[int]:
     """`newswatch worker` as a subprocess, stopped by its pid (its log in `folder`); yields the pid."""
@@ -262,9 +279,10 @@ def worker_process(env: dict[str, str], folder: Path, concurrency: int | None = 
 
 def run_mode(
     name: str, env: dict[str, str], site: Site, base: str, inbox: Inbox, *, workers: bool
-) -> tuple[float, float, float, int]:
-    """One mode: a warm-up round, the timed one, then rounds of one item each; articles per second, p95
-    latency in the timed round and for items alone, and how many alerts the latter is over."""
+) -> tuple[str, float, float, float, int]:
+    """One mode: a warm-up round, the timed one, then rounds of one item each; the processes it used,
+    articles per second, p95 latency in the timed round and for items alone, and how many alerts the latter
+    is over."""
     os.environ.update(env)
     if not workers:
         os.environ.pop("NEWSWATCH_BROKER_URL", None)
@@ -281,10 +299,11 @@ def run_mode(
     seconds = timed_round(runtime, site, base, name, count, workers=workers, first=WARM_ITEMS + SINGLE_ITEMS)
     burst, _ = p95_latency(site, inbox, [name])
     singles = [f"{name}one{index}" for index in range(SINGLE_ITEMS)]
-    for index, single in enumerate(singles):
-        timed_round(runtime, site, base, single, 1, workers=workers, first=WARM_ITEMS + index)
+    for index, one in enumerate(singles):
+        timed_round(runtime, site, base, one, 1, workers=workers, first=WARM_ITEMS + index)
     single, alerts = p95_latency(site, inbox, singles)
-    return count / seconds, burst, single, alerts
+    processes = str(worker_pool_size(env["NEWSWATCH_BROKER_URL"])) if workers else embedded_processes(runtime)
+    return processes, count / seconds, burst, single, alerts
 
 
 def main() -> None:
@@ -317,7 +336,7 @@ def main() -> None:
     site, inbox = Site(pages, page_delay=options.page_delay), Inbox()
     smtp = _LoopbackSMTP(inbox, hostname="127.0.0.1", port=0)
     smtp.start()
-    results: list[tuple[str, float, float, float, int]] = []
+    results: list[tuple[str, str, float, float, float, int]] = []
     memory: list[int] = []
     with tempfile.TemporaryDirectory() as name, serve(site) as base:
         folder = Path(name)
@@ -356,12 +375,13 @@ def main() -> None:
         + (f"; each page served after {options.page_delay:g} s" if options.page_delay else "")
     )
     print(
-        f"{'mode':<22} {'articles/s':>10} {'vs bare':>8} {'target':>7}"
+        f"{'mode':<22} {'processes':>9} {'articles/s':>10} {'vs bare':>8} {'target':>7}"
         f" {'p95 s, all at once':>19} {'p95 s, one item':>16} {'target':>7}"
     )
-    for mode, rate, burst, single, alerts in results:
+    print(f"{'bare trafilatura':<22} {1:>9} {bare:>10.1f} {1:>7.2f}x")
+    for mode, processes, rate, burst, single, alerts in results:
         print(
-            f"{mode:<22} {rate:>10.1f} {rate / bare:>7.2f}x {TARGET_RATIO:>6.1f}x"
+            f"{mode:<22} {processes:>9} {rate:>10.1f} {rate / bare:>7.2f}x {TARGET_RATIO:>6.1f}x"
             f" {burst:>19.2f} {single:>16.2f} {TARGET_P95:>6.1f}s  ({alerts} alerts of {SINGLE_ITEMS} single items)"
         )
     if memory:

@@ -2,7 +2,11 @@
 
 SQLite is the embedded default: WAL so readers do not block the writer, a busy timeout so writers wait
 instead of failing, and `BEGIN IMMEDIATE` so a transaction takes the write lock up front (a deferred read
-upgraded to a write fails at once with SQLITE_BUSY). PostgreSQL gets `pool_pre_ping` for long-lived workers,
+upgraded to a write fails at once with SQLITE_BUSY). Threads of one process (the embedded round stores
+articles while another thread sends their alerts) first take turns on a lock of the process's own: SQLite's
+busy handler sleeps between its tries (1, 2, 5, 10... ms), so a thread waiting there for another thread of
+its process would sleep on past the moment the write lock is free; on a Python lock it wakes then.
+Other processes still wait in the busy handler. PostgreSQL gets `pool_pre_ping` for long-lived workers,
 and a connect timeout (libpq otherwise waits as long as the network does for a host that never answers).
 `check_database` opens a database once at start, so that a URL newswatch cannot use is one clear error.
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -37,6 +42,9 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger(__name__)
 
 _ENGINES: dict[tuple[int, str], Engine] = {}
+_SQLITE_TURNS: dict[Engine, threading.RLock] = {}
+"""Per SQLite engine (so per process: a forked child builds its own engine), the lock its threads take
+turns on before `BEGIN IMMEDIATE` (see the module docstring)."""
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for another before failing
 POSTGRES_CONNECT_TIMEOUT = 10  # seconds, unless the URL sets `connect_timeout`
 SUPPORTED_URLS = "sqlite:///PATH or postgresql://USER@HOST/DB"
@@ -57,6 +65,7 @@ def dispose_engines() -> None:
     for engine in _ENGINES.values():
         engine.dispose(close=False)
     _ENGINES.clear()
+    _SQLITE_TURNS.clear()
 
 
 def normalise_url(url: str) -> str:
@@ -171,11 +180,27 @@ def _sqlite_on_begin(connection: Any) -> None:
 
 
 @contextmanager
+def _turn(engine: Engine) -> Iterator[None]:
+    """For SQLite, this thread's turn among the process's threads to write (re-entered freely by its holder)."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    turn = _SQLITE_TURNS.setdefault(engine, threading.RLock())  # setdefault: one lock even when threads race
+    held = turn.acquire(timeout=SQLITE_BUSY_TIMEOUT)  # past that, SQLite's busy timeout decides, as without it
+    try:
+        yield
+    finally:
+        if held:
+            turn.release()
+
+
+@contextmanager
 def session_scope(url: str) -> Iterator[Session]:
     """One short transaction with the ORM (SQLModel's session): committed on success, rolled back on any error."""
     from sqlmodel import Session
 
-    with Session(get_engine(url), expire_on_commit=False) as session:
+    engine = get_engine(url)
+    with _turn(engine), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
@@ -187,7 +212,8 @@ def session_scope(url: str) -> Iterator[Session]:
 @contextmanager
 def connection_scope(url: str) -> Iterator[Connection]:
     """One short transaction in SQLAlchemy Core, the ORM not loaded: committed on success, rolled back on any error."""
-    with get_engine(url).begin() as connection:
+    engine = get_engine(url)
+    with _turn(engine), engine.begin() as connection:
         yield connection
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
 from newswatch.storage.db import insert_ignore
@@ -97,13 +97,18 @@ def claim_due_entries(
     return [entry_id for entry_id in claimed if entry_id is not None]
 
 
+_ENTRIES = Entry.__table__  # type: ignore[attr-defined]
+_MARK_DONE = (
+    update(_ENTRIES)
+    .where(_ENTRIES.c.id == bindparam("entry_id"))
+    .values(status="done", article_id=bindparam("article_id"), done_at=bindparam("done_at"), last_error=None)
+)
+"""Built once, on the table (no ORM bookkeeping): every stored article runs it."""
+
+
 def mark_entry_done(session: Session, entry_id: int, article_id: int) -> None:
     """The entry's article is stored (called in the transaction that stores it)."""
-    session.execute(
-        update(Entry)
-        .where(col(Entry.id) == entry_id)
-        .values(status="done", article_id=article_id, done_at=utcnow(), last_error=None)
-    )
+    session.execute(_MARK_DONE, {"entry_id": entry_id, "article_id": article_id, "done_at": utcnow()})
 
 
 def record_entry_error(session: Session, entry_id: int, error: str) -> None:

@@ -8,23 +8,33 @@ command runs in, and `newswatch config` shows them resolved.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, PositiveInt, SecretStr, ValidationError, field_validator
+from pydantic import Field, PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from newswatch.storage.errors import ConfigError
 
+ENV_PREFIX = "NEWSWATCH_"
 CommaList = Annotated[list[str], NoDecode]
 """A list written in the environment as `a,b,c`."""
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and `taskset` narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - platforms without affinity (macOS)
+        return os.cpu_count() or 1
 
 
 class Settings(BaseSettings):
     """Every worker setting; `newswatch config` prints them (with the channels') as they take effect."""
 
-    model_config = SettingsConfigDict(env_prefix="NEWSWATCH_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     database_url: str = "sqlite:///newswatch.db"
     """SQLAlchemy URL; a relative SQLite path is made absolute against the working directory."""
@@ -61,6 +71,12 @@ class Settings(BaseSettings):
     fetched ahead)."""
     fetch_ahead: PositiveInt = 4
     """Pages the embedded runner fetches ahead, in threads, while it extracts and stores the article before."""
+    extract_processes: PositiveInt = Field(default_factory=usable_cores)
+    """Processes the embedded runner extracts pages in (trafilatura), while its own thread stores them in
+    order; 1: extracted in the runner's own process. Default: the cores this process may use."""
+    extract_timeout: PositiveFloat = 60.0
+    """Seconds an extraction in a process may take before the process is killed and the entry's error
+    recorded (the sweep hands it on again later)."""
     host_concurrency: PositiveInt | None = None
     """Requests at once to one host, counted across every worker (through Redis) or in the embedded process."""
     host_per_minute: PositiveInt | None = None
@@ -118,9 +134,11 @@ class Settings(BaseSettings):
     @field_validator("allow_hosts")
     @classmethod
     def _hosts(cls, value: list[str] | None) -> list[str] | None:
+        if not value:
+            return value
         from newswatch.worker.ingest.addresses import AllowList  # the outbound guard's, loaded when a host is set
 
-        AllowList.parse(value or ())  # a ValueError naming the entry that is no host
+        AllowList.parse(value)  # a ValueError naming the entry that is no host
         return value
 
     @field_validator("rules", "channels_file")
@@ -144,7 +162,7 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         error = exc.errors()[0]
-        variable = "NEWSWATCH_" + "_".join(str(part) for part in error["loc"][:1]).upper()
+        variable = ENV_PREFIX + "_".join(str(part) for part in error["loc"][:1]).upper()
         raise ConfigError(f"config: {variable}: {error['msg']} (got {error.get('input')!r})") from None
 
 
@@ -176,5 +194,5 @@ def effective_settings(settings: Settings) -> dict[str, object]:
             value = masked_url(value)
         if isinstance(value, SecretStr):
             value = SECRET_MASK
-        shown[f"NEWSWATCH_{name.upper()}"] = str(value) if isinstance(value, Path) else value
+        shown[f"{ENV_PREFIX}{name.upper()}"] = str(value) if isinstance(value, Path) else value
     return shown

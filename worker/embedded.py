@@ -5,7 +5,9 @@ a feed or page that times out or answers 5xx is tried again after the same backo
 page still failing on its last try gives way to the feed entry's own text. An error in one feed, page or
 file is reported and the run goes on with the rest. Feeds are polled several at once (worker.polling);
 their entries are ingested here, one after another, as each poll ends, and each article's alerts are sent
-in a thread (worker.alerting.AlertSender) while the next articles are read.
+in a thread (worker.alerting.AlertSender) while the next articles are read. Pages are extracted in
+processes beside this one (worker.extracting, NEWSWATCH_EXTRACT_PROCESSES) or, with one, in the storing
+thread; either way the articles are stored here, in order.
 """
 
 from __future__ import annotations
@@ -122,14 +124,22 @@ def _polled(feed: Feed) -> bool:
 
 Item: TypeAlias = pipeline.EntryRow | pipeline.Polled | NewswatchError
 """What a round hands on in order: an entry to store, or a poll (its outcome or error) to report."""
-Ahead: TypeAlias = FetchAhead[Item, pipeline.EntryPage]
+Ahead: TypeAlias = FetchAhead[Item, Callable[[], pipeline.Extracted]]
+"""Each entry's job fetches its page and hands back how to get its article: waiting for an extraction
+process, or extracting in the storing thread (trafilatura is not thread-safe)."""
 
 
 @contextmanager
 def fetching_ahead(runtime: Runtime) -> Iterator[Ahead]:
-    """A `FetchAhead` of NEWSWATCH_FETCH_AHEAD pages, NEWSWATCH_POLL_PER_HOST at once to one host."""
+    """A `FetchAhead` of NEWSWATCH_FETCH_AHEAD pages, NEWSWATCH_POLL_PER_HOST at once to one host; with
+    extraction processes, the pages they work on are held ahead too (one more per process)."""
     _ = (runtime.client, runtime.robots)  # built here, once, before the threads share them (cached_property)
-    ahead: Ahead = FetchAhead(limit=runtime.settings.fetch_ahead, per_host=runtime.settings.poll_per_host)
+    settings, pool = runtime.settings, runtime.extraction_pool
+    ahead: Ahead = FetchAhead(
+        limit=settings.fetch_ahead,
+        per_host=settings.poll_per_host,
+        window=settings.fetch_ahead + (pool.processes if pool is not None else 0),
+    )
     try:
         yield ahead
     finally:
@@ -142,14 +152,19 @@ def put_entries(runtime: Runtime, ahead: Ahead, entry_ids: Sequence[int]) -> Non
         ahead.put(row, partial(_fetch_page, runtime, row), host=host_of(row.entry.url or ""))
 
 
-def _fetch_page(runtime: Runtime, row: pipeline.EntryRow) -> pipeline.EntryPage:
-    """One entry's page, with retries (in a fetching thread)."""
-    return with_retries(
+def _fetch_page(runtime: Runtime, row: pipeline.EntryRow) -> Callable[[], pipeline.Extracted]:
+    """One entry's page, with retries (in a fetching thread), handed on to be extracted."""
+    page = with_retries(
         lambda final: pipeline.fetch_entry_page(
             row, settings=runtime.settings, client=runtime.client, retry_transient=not final, robots=runtime.robots
         ),
         settings=runtime.settings,
     )
+    extract = partial(pipeline.extract_entry, row.entry, page, feed_url=row.feed_url)
+    pool = runtime.extraction_pool
+    if pool is None:
+        return extract
+    return pool.submit(extract, source=row.entry.url or row.feed_url).result
 
 
 def _poll_into(runtime: Runtime, feeds: Sequence[Feed], ahead: Ahead) -> None:
@@ -223,15 +238,19 @@ def ingest_entries(runtime: Runtime, entry_ids: Iterable[int]) -> RoundReport:
 
 
 def _store_one(
-    runtime: Runtime, row: pipeline.EntryRow, page: Future[pipeline.EntryPage], report: RoundReport, sender: AlertSender
+    runtime: Runtime,
+    row: pipeline.EntryRow,
+    page: Future[Callable[[], pipeline.Extracted]],
+    report: RoundReport,
+    sender: AlertSender,
 ) -> None:
-    """One entry row, its page fetched (with the retries the tasks have); a failure stays on the row for the
-    sweep. Its new alerts go to `sender` at once."""
+    """One entry row, its page fetched (with the retries the tasks have) and extracted; a failure (an
+    extraction process lost too) stays on the row for the sweep. Its new alerts go to `sender` at once."""
     settings = runtime.settings
     try:
-        fetched = page.result()
-        ingested = pipeline.store_entry(
-            row, fetched, rules=runtime.rules(), settings=settings, default_channels=runtime.default_channels
+        extracted = page.result()()
+        ingested = pipeline.store_extracted(
+            row, extracted, rules=runtime.rules(), settings=settings, default_channels=runtime.default_channels
         )
     except NewswatchError as exc:
         report.errors.append(str(exc))

@@ -120,6 +120,7 @@ def ingest(
     key: str | None | _Key = OWN_URL,
     problem: str | None = None,
     entry_id: int | None = None,
+    fingerprint: bytes | None = None,
 ) -> Ingested:
     """Match the article, then store it, its hits and their alerts in one transaction.
 
@@ -127,10 +128,11 @@ def ingest(
     keyed by that story and a rule alerts once per story and channel, not once per copy. `key` is the URL
     key to store it under when that is not its own URL's (a feed entry's link that redirected, a post on a
     shared page; None where the text alone tells it apart); the entry row it came from, if any, is marked
-    done in the same transaction.
+    done in the same transaction. `fingerprint`: the article's story fingerprint, if computed already.
     """
     hits = rules.match(article)
-    fingerprint = story_fingerprint(article.text or article.title)
+    if fingerprint is None:
+        fingerprint = story_fingerprint(article.text or article.title)
     new_hits: list[str] = []
     alert_ids: list[int] = []
     with session_scope(settings.database_url) as session:
@@ -327,6 +329,17 @@ class EntryRow:
 
 
 @dataclass(frozen=True)
+class Extracted:
+    """An entry's article as `extract_entry` made it: why its feed entry's text stood in for the page (if it
+    did), and its story fingerprint, computed beside the extraction (a pure step, run in another process by
+    the embedded runner)."""
+
+    article: Article
+    problem: str | None
+    fingerprint: bytes
+
+
+@dataclass(frozen=True)
 class EntryPage:
     """What fetching an entry's page gave: the page, or why the entry's own text stands in (neither: the
     entry is its own text, with no page to fetch)."""
@@ -405,16 +418,31 @@ def store_entry(
     row: EntryRow, page: EntryPage, *, rules: RuleSet, settings: Settings, default_channels: Sequence[str]
 ) -> Ingested:
     """The entry's article, from its fetched page or its own text, matched and stored; the row marked done."""
-    article, problem = article_for_entry(row.entry, page, feed_url=row.feed_url)
+    extracted = extract_entry(row.entry, page, feed_url=row.feed_url)
+    return store_extracted(row, extracted, rules=rules, settings=settings, default_channels=default_channels)
+
+
+def extract_entry(entry: FeedEntry, page: EntryPage, *, feed_url: str) -> Extracted:
+    """The entry's article (`article_for_entry`) and its story fingerprint: no database, no network."""
+    article, problem = article_for_entry(entry, page, feed_url=feed_url)
+    return Extracted(article, problem, story_fingerprint(article.text or article.title))
+
+
+def store_extracted(
+    row: EntryRow, extracted: Extracted, *, rules: RuleSet, settings: Settings, default_channels: Sequence[str]
+) -> Ingested:
+    """The entry's article as `extract_entry` made it (in this process or another), matched and stored with
+    its hits and alerts; the row marked done in the same transaction."""
     return ingest(
-        article,
+        extracted.article,
         rules=rules,
         settings=settings,
         default_channels=default_channels,
         feed_id=row.feed_id,
         key=row.keys.article,
-        problem=problem,
+        problem=extracted.problem,
         entry_id=row.entry_id,
+        fingerprint=extracted.fingerprint,
     )
 
 

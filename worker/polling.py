@@ -104,12 +104,15 @@ class _Slot(Generic[T, R]):
 
 class FetchAhead(Generic[T, R]):
     """Items in the order they are put, each handed back with its job's future (None: an item without a
-    job, a marker). The jobs of the next `limit` items not yet taken run in threads, `per_host` at once per
-    host; the window only counts items with a job, so markers cost no fetching ahead. Thread-safe: items
-    may be put from other threads while the caller iterates; `end` says no more will come."""
+    job, a marker). The jobs of the next `window` items not yet taken (default `limit`) are started, in
+    threads, at most `limit` running at once and `per_host` at once per host; the window only counts items
+    with a job, so markers cost no fetching ahead. A window wider than `limit` keeps finished jobs' items
+    ahead (pages being extracted in other processes) without more requests at once. Thread-safe: items may
+    be put from other threads while the caller iterates; `end` says no more will come."""
 
-    def __init__(self, *, limit: int, per_host: int) -> None:
+    def __init__(self, *, limit: int, per_host: int, window: int | None = None) -> None:
         self.limit, self.per_host = limit, per_host
+        self.window = max(limit, window or limit)
         self._slots: deque[_Slot[T, R]] = deque()
         self._busy: Counter[str] = Counter()
         self._changed = threading.Condition(threading.RLock())  # a job that ends at once calls back at once
@@ -165,7 +168,7 @@ class FetchAhead(Generic[T, R]):
                 if slot.job is None:
                     continue
                 window += 1
-                if window > self.limit or self._stopped:
+                if window > self.window or self._stopped or self._busy.total() >= self.limit:
                     return
                 if slot.future is None and self._busy[slot.host] < self.per_host:
                     self._busy[slot.host] += 1

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from celery import Celery
 
     from newswatch.alerts.channels import Channel
+    from newswatch.worker.extracting import ExtractionPool
     from newswatch.worker.ingest.hostlimits import HostLimits
     from newswatch.worker.ingest.robots import RobotsCache
     from newswatch.worker.rules import RuleCache, RuleSet
@@ -66,6 +67,16 @@ class Runtime:
         if not self.settings.robots_txt:
             return None
         return RobotsCache(self.client, ttl=self.settings.robots_ttl, deadline=self.settings.fetch_deadline)
+
+    @cached_property
+    def extraction_pool(self) -> ExtractionPool | None:
+        """Processes the embedded runner extracts pages in (None: NEWSWATCH_EXTRACT_PROCESSES is 1, in this
+        process); they start when the first page comes."""
+        if self.settings.extract_processes <= 1:
+            return None
+        from newswatch.worker.extracting import ExtractionPool
+
+        return ExtractionPool(self.settings.extract_processes, timeout=self.settings.extract_timeout)
 
     @cached_property
     def app(self) -> Celery:
@@ -181,6 +192,9 @@ def reset_runtime() -> None:
     global _RUNTIME
     if _RUNTIME is not None and "client" in _RUNTIME.__dict__:
         _RUNTIME.client.close()
+    pool = _RUNTIME.__dict__.get("extraction_pool") if _RUNTIME is not None else None
+    if pool is not None:
+        pool.close()
     _RUNTIME = None
     get_settings.cache_clear()
 
