@@ -12,7 +12,7 @@ alike), and prints the median and the fastest wall time and the median CPU time 
 - the floors under them, measured the same way in the same run: a new interpreter importing nothing, or only
   SQLAlchemy, the settings (pydantic-settings) or the HTTP client, which the commands cannot do without;
 - `load_rules(seeds/rules.yaml)` in a new process (the rule compilation a worker does at start), with an
-  empty dictionary cache (cold, once) and with the cache built (warm).
+  empty cache folder (cold, once: the dictionary and term caches are built) and with the caches built (warm).
 
 Target: `--help`, `feeds add` and `feeds list` under 0.3 s; rule compilation (warm) under 0.2 s. On a shared
 machine wall times grow with the load while CPU times much less: compare a command with its floors. What a
@@ -187,7 +187,7 @@ def main() -> None:
             print_floor_sum(name, [times[part] for part in parts], bare=times["python (imports nothing)"])
         env["NEWSWATCH_CACHE_DIR"] = str(cwd / "cache")
         (cold,) = compile_times(runs=1, env=env, cwd=cwd)
-        print(f"{'rules compile, cold cache':<32} {cold:>7.3f}s {cold:>7.3f}s {'':>8}   (builds the dictionary cache)")
+        print(f"{'rules compile, cold cache':<32} {cold:>7.3f}s {cold:>7.3f}s {'':>8}   (builds the caches)")
         compiled = compile_times(runs=options.runs, env=env, cwd=cwd)
         print(
             f"{'rules compile, warm cache':<32} {statistics.median(compiled):>7.3f}s {min(compiled):>7.3f}s {'':>8}"

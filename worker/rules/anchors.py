@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import simplemma
 
+from newswatch.worker.rules import term_cache
 from newswatch.worker.rules.loader import ParsedRule
 from newswatch.worker.rules.query import And, Entity, Near, Node, Not, Or, Words
 from newswatch.worker.rules.text import fold, tokenize
@@ -22,7 +23,12 @@ Anchor = tuple[str, str]  # ("word", key) | ("prefix", term) | ("entity", list n
 
 @lru_cache(maxsize=100_000)
 def text_key(text: str) -> str:
-    """The identity of a word or phrase term: its folded lemmas, spaces and hyphens removed."""
+    """The identity of a word or phrase term: its folded lemmas, spaces and hyphens removed (remembered across
+    starts, see `term_cache`)."""
+    return term_cache.recall("key", text, _text_key)
+
+
+def _text_key(text: str) -> str:
     return "".join(t.lemma for t in tokenize(text))
 
 
@@ -100,8 +106,13 @@ def _anchor_cost(anchors: list[tuple[str, str, float]]) -> float:
     return sum(cost for _, _, cost in anchors)
 
 
+@lru_cache(maxsize=100_000)
 def _word_cost(text: str) -> float:
     """Names (capitalised in the query, or unknown to the dictionary: "Muhandis") are rarer in news than
     dictionary words ("border"); longer phrases are rarer than short ones."""
-    name = text[:1].isupper() or not simplemma.is_known(fold(text), lang="en")
+    name = text[:1].isupper() or not term_cache.recall("known", fold(text), _known)
     return (1.0 if name else 4.0) / (1 + len(text) / 20)
+
+
+def _known(form: str) -> bool:
+    return simplemma.is_known(form, lang="en")

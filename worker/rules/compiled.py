@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from newswatch.worker.rules import term_cache
 from newswatch.worker.rules.anchors import Anchor, combines, crosses, has_and, needs, rule_anchors, text_key
 from newswatch.worker.rules.loader import EntityList, ParsedRule
 from newswatch.worker.rules.persons import Person, surname
@@ -196,6 +197,7 @@ class CompiledRules:
         for name in sorted(self._lists):
             self._index_entity_list(name, entities[name])
         self.index.build()
+        term_cache.save()  # what this compilation learnt about its words, for the next start
         del self._numbers, self._numbered
 
     def _compile(self, node: Node) -> Clause:

@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import simplemma
 from simplemma.strategies.dictionaries import dictionary_factory
@@ -73,7 +74,7 @@ def _lexicon() -> tuple[Forms, Table]:
     found = _read(path)
     if found is None:
         found = _build()
-        _write(path, found)
+        write_cache(path, found, "dictionary cache")
     return found
 
 
@@ -90,13 +91,20 @@ def _build() -> tuple[Forms, Table]:
     return forms, {base: tuple(dict.fromkeys(folded)) for base, folded in grouped.items()}
 
 
-def _read(path: Path) -> tuple[Forms, Table] | None:
+def read_cache(path: Path, what: str) -> Any:
+    """A marshal cache file's content; None when there is none or it cannot be read (then it is rebuilt)."""
     try:
-        found = marshal.loads(path.read_bytes())
+        return marshal.loads(path.read_bytes())
     except FileNotFoundError:
         return None
     except (OSError, EOFError, ValueError, TypeError) as exc:
-        LOGGER.warning("rules: unreadable dictionary cache %s, rebuilding it: %s", path, exc)
+        LOGGER.warning("rules: unreadable %s %s, rebuilding it: %s", what, path, exc)
+        return None
+
+
+def _read(path: Path) -> tuple[Forms, Table] | None:
+    found = read_cache(path, "dictionary cache")
+    if found is None:
         return None
     if not (
         isinstance(found, tuple)
@@ -111,19 +119,21 @@ def _read(path: Path) -> tuple[Forms, Table] | None:
     return found[0], found[1]
 
 
-def _write(path: Path, lexicon: tuple[Forms, Table]) -> None:
+def write_cache(path: Path, content: Any, what: str) -> None:
+    """Write a marshal cache file whole or not at all (a temporary file renamed over it); a folder that cannot
+    be written is only logged: the cache is `what`, built again at the next start."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as file:
-                marshal.dump(lexicon, file)
+                marshal.dump(content, file)
             os.replace(temporary, path)
         except BaseException:
             os.unlink(temporary)
             raise
     except OSError as exc:
-        LOGGER.warning("rules: unable to write the dictionary cache %s (built again at the next start): %s", path, exc)
+        LOGGER.warning("rules: unable to write the %s %s (built again at the next start): %s", what, path, exc)
 
 
 def lend_to_simplemma() -> None:

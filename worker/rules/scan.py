@@ -29,6 +29,7 @@ from typing import NamedTuple
 import ahocorasick
 import simplemma
 
+from newswatch.worker.rules import term_cache
 from newswatch.worker.rules.lexicon import inflections
 from newswatch.worker.rules.text import ARABIC_PARTICLES, Sentences, Token, fold, lemma, skeleton, tokenize
 
@@ -214,7 +215,21 @@ def scan_text(text: str) -> str:
 
 def scan_spelling(spelling: str) -> str:
     """A term spelling as stored in the automaton (see `scan_text`)."""
-    return " ".join(re.sub(r"[^\w]|_", " ", spelling).split())
+    return _NOT_WORD.sub(" ", spelling).strip(" ")
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+"""Runs of what `scan_text` turns into spaces (a run is one space there once the spelling is stored)."""
+
+
+def term_spellings(text: str) -> tuple[tuple[str, str], ...]:
+    """Every spelling of a word or phrase term (`word_variants`), each with its key in the automaton
+    (`scan_spelling`); remembered across starts (see `term_cache`)."""
+    return term_cache.recall("spellings", text, _term_spellings)
+
+
+def _term_spellings(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((spelling, scan_spelling(spelling)) for spelling in word_variants(text))
 
 
 @lru_cache(maxsize=10_000)
@@ -238,6 +253,8 @@ class TermIndex:
     def __init__(self) -> None:
         self._automaton = ahocorasick.Automaton()
         self._entries: dict[str, list[tuple[str, str]]] = defaultdict(list)  # spelling -> (kind, ident)
+        self._keys: dict[str, str] = {}  # spelling -> its key in the automaton, where known already
+        self._words: set[tuple[str, str]] = set()  # (term key, text) added already
         self.entity_words: dict[str, list[tuple[str, str]]] = defaultdict(list)  # word key -> (list, member)
         self.aliases: dict[str, list[Alias]] = defaultdict(list)  # skeleton of the first word -> aliases
         self.surname_keys: set[str] = set()
@@ -245,8 +262,14 @@ class TermIndex:
         """Capitalised word -> what it may begin here (a surname, names), else None."""
 
     def add_word(self, key: str, text: str) -> None:
-        for spelling in word_variants(text):
-            self._entries[spelling].append(("word", key))
+        if (key, text) in self._words:
+            return  # the same term written again: its spellings are there, and `build` keeps one of each
+        self._words.add((key, text))
+        entry, entries = ("word", key), self._entries
+        spellings = term_spellings(text)
+        for spelling, _ in spellings:
+            entries[spelling].append(entry)
+        self._keys.update(spellings)
 
     def add_prefix(self, text: str) -> None:
         spelling = " ".join(t.form for t in tokenize(text))
@@ -266,24 +289,37 @@ class TermIndex:
     def build(self) -> None:
         for spellings in self.aliases.values():
             spellings.sort(key=lambda alias: -len(alias.keys))
-        stored: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        stored: dict[str, dict[tuple[str, str], None]] = {}  # key -> its entries, each once, in order
+        keys = self._keys
         for spelling, entries in self._entries.items():
-            key = scan_spelling(spelling)
+            key = keys.get(spelling)
+            if key is None:
+                key = scan_spelling(spelling)
             if key:
                 # Whole terms are stored between spaces, prefixes with the leading space only.
-                for kind, ident in entries:
-                    stored[f" {key}" if kind == "prefix" else f" {key} "].append((kind, ident))
+                whole = f" {key} "
+                for entry in entries:
+                    stored_key = f" {key}" if entry[0] == "prefix" else whole
+                    found = stored.get(stored_key)
+                    if found is None:
+                        found = stored[stored_key] = {}
+                    found[entry] = None
+        add = self._automaton.add_word
         for key, found in stored.items():
-            entries = list(dict.fromkeys(found))
-            words = tuple(ident for kind, ident in entries if kind == "word")
-            prefixes = tuple(ident for kind, ident in entries if kind == "prefix")
+            if len(found) == 1:
+                ((kind, ident),) = found
+                if kind == "word":  # most keys: the spellings of one word term
+                    add(key, (len(key), (ident,), (), ()))
+                    continue
+            words = tuple(ident for kind, ident in found if kind == "word")
+            prefixes = tuple(ident for kind, ident in found if kind == "prefix")
             names = tuple(
                 (list_name, member, bool(capitals))
-                for kind, ident in entries
+                for kind, ident in found
                 if kind == "name"
                 for list_name, member, capitals in [ident.split("\x00")]
             )
-            self._automaton.add_word(key, (len(key), words, prefixes, names))
+            add(key, (len(key), words, prefixes, names))
         if stored:
             self._automaton.make_automaton()
 

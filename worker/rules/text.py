@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import simplemma
 
+from newswatch.worker.rules import term_cache
 from newswatch.worker.rules.lexicon import lend_to_simplemma
 
 lend_to_simplemma()  # nothing is read yet: simplemma's first English lookup reads the cached dictionary
@@ -73,13 +74,20 @@ def _word(word: str, language: str) -> tuple[str, str, int]:
 
 @lru_cache(maxsize=200_000)
 def lemma(form: str, language: str = "en") -> str:
-    """The dictionary form of a folded word (cached: the vocabulary of news is small)."""
+    """The dictionary form of a folded word (cached: the vocabulary of news is small; English ones also on
+    disk, see `term_cache`)."""
     if not form.isalpha():
         return form
+    if language == "en":
+        return term_cache.recall("lemma", form, _english_lemma)
     try:
         return fold(simplemma.lemmatize(form, lang=language))
     except ValueError:  # a language simplemma does not know
         return form
+
+
+def _english_lemma(form: str) -> str:
+    return fold(simplemma.lemmatize(form, lang="en"))
 
 
 _DOUBLES = re.compile(r"(.)\1+")

@@ -12,8 +12,9 @@ import yaml
 
 from newswatch.worker.durations import parse_duration
 from newswatch.worker.errors import RuleError, RulesFileError
-from newswatch.worker.rules import load_rules, parse_rules
+from newswatch.worker.rules import load_rules, located, parse_rules
 from newswatch.worker.rules.loader import DURATION_PATTERN, check_rules
+from newswatch.worker.rules.located import Located, LocatedList, read_located
 from newswatch.worker.rules.schema import rules_schema
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -217,3 +218,75 @@ def test_the_rules_without_mistakes_are_kept_for_their_examples_to_run() -> None
     assert checked.rules == []  # a: unclosed and a duplicate; b: never matches; c: bad lang code
     fine = check_rules(EVERY_MISTAKE + "  - {name: d, query: strike}\n", file="r.yaml")
     assert [rule.spec.name for rule in fine.rules] == ["d"]
+
+
+def _layout(value: object) -> object:
+    """A document as read, with the position of every mapping, value and item."""
+    if isinstance(value, Located):
+        return (value.where, {key: (value.value_at[key], _layout(item)) for key, item in value.items()})
+    if isinstance(value, LocatedList):
+        return (value.item_at, [_layout(item) for item in value])
+    return value
+
+
+WITHOUT_LIBYAML = (located.LineLoader,)
+"""`read_located`'s loaders on a PyYAML built without libyaml."""
+
+NON_ASCII = """\
+entities:
+  places: {kind: place, members: ["Tal Abyaḍ | Tell Abiad", "Ceuta"]}
+rules:
+  - {name: é, query: "Ḥaḍramawt AND @places", severity: high}
+  - name: b
+    description: >
+      Folded text
+      over two lines.
+    query: |
+      drone
+    terms: [{query: 'jet', weight: 1.5}, {query: 'x', weight: -1}]
+    threshold: 2
+"""
+
+
+@pytest.mark.skipif(len(located.LOADERS) < 2, reason="PyYAML was built without libyaml")
+@pytest.mark.parametrize(
+    "document",
+    [
+        (ROOT / "seeds" / "rules.yaml").read_text(),
+        (ROOT / "tests" / "fixtures" / "rules" / "engine-rules.yaml").read_text(),
+        NON_ASCII,
+        EVERY_MISTAKE,
+    ],
+)
+def test_libyaml_reads_every_position_as_pyyaml_does(document: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, fast_mistakes = read_located(document, file="r.yaml")
+    monkeypatch.setattr(located, "LOADERS", WITHOUT_LIBYAML)
+    slow, slow_mistakes = read_located(document, file="r.yaml")
+    assert _layout(fast) == _layout(slow)
+    assert [str(m) for m in fast_mistakes] == [str(m) for m in slow_mistakes]
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("rules: [broken\n", "r.yaml:2:1: invalid YAML: expected ',' or ']', but got '<stream end>'"),
+        ("rules:\n  - name: a\n    query: 'airstrike\n", "r.yaml:4:1: invalid YAML: found unexpected end of stream"),
+        ("rules:\n\t- name: a\n", "r.yaml:2:1: invalid YAML: found character '\\t' that cannot start any token"),
+    ],
+)
+def test_a_yaml_mistake_is_worded_the_same_with_or_without_libyaml(
+    document: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(RuleError) as caught:
+        parse_rules(document, file="r.yaml")
+    monkeypatch.setattr(located, "LOADERS", WITHOUT_LIBYAML)
+    with pytest.raises(RuleError) as without:
+        parse_rules(document, file="r.yaml")
+    assert str(caught.value) == str(without.value)
+    assert str(caught.value).startswith(message)
+
+
+def test_a_file_only_pyyaml_reads_still_loads() -> None:
+    # libyaml refuses an escaped UTF-16 surrogate pair, which PyYAML has always read.
+    document = 'rules:\n  - name: a\n    query: drone\n    description: "smile \\ud83d\\ude00"\n'
+    assert parse_rules(document, file="r.yaml").rules[0].description == "smile \ud83d\ude00"
