@@ -146,6 +146,8 @@ class OwnRedis:
 
     folder: Path
     process: subprocess.Popen[bytes] | None = None
+    args: tuple[str, ...] = ()
+    """More redis-server options (a server of a different make)."""
 
     @property
     def socket(self) -> Path:
@@ -167,6 +169,7 @@ class OwnRedis:
                     "redis-server",
                     *("--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700"),
                     *("--save", "", "--appendonly", "no", "--dir", str(self.folder), "--daemonize", "no"),
+                    *self.args,
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -329,6 +332,25 @@ def fault_stack(own_redis: OwnRedis, sqlite_url: str, httpserver: HTTPServer, tm
         yield stack
     finally:
         stack.close()
+
+
+def test_a_worker_that_dies_of_an_unrecoverable_error_exits_non_zero(tmp_path: Path) -> None:
+    """A supervisor that restarts a worker on failure (systemd's `Restart=on-failure`) restarts only a worker
+    that says it failed: Celery's own exit code, which its `worker_main` drops, is the command's."""
+    folder = Path(tempfile.mkdtemp(prefix="nw-redis-"))
+    broken = OwnRedis(folder, args=("--rename-command", "BRPOP", ""))  # answers every receive with an error
+    try:
+        broken.start()
+        database_url = f"sqlite:///{tmp_path / 'newswatch.db'}"
+        env = {**os.environ, "NEWSWATCH_DATABASE_URL": database_url, "NEWSWATCH_BROKER_URL": broken.url}
+        command = [sys.executable, "-m", "newswatch.worker", "worker", "-P", "solo", "-n", "broken@%h"]
+        finished = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    finally:
+        broken.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    output = finished.stdout + finished.stderr
+    assert "Unrecoverable error" in output, output[-3000:]
+    assert finished.returncode != 0, output[-3000:]
 
 
 KOMBU_RECONNECT_CRASH = "Unrecoverable error: AttributeError(\"'NoneType' object has no attribute 'hostname'\")"

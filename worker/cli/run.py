@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -69,7 +70,17 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str) 
     argv = ["worker", "-Q", queues, "-P", pool, "--loglevel", "INFO", *ctx.args]
     if concurrency:
         argv += ["-c", str(concurrency)]
+    # `worker_main` drops the worker's exit code: a worker that died of an unrecoverable error (a broker
+    # answering with errors, kombu's crash on a lost connection) must exit non-zero, so that a supervisor
+    # restarting on failure restarts it.
+    from celery import signals
+
+    workers: list[Any] = []
+    signals.worker_init.connect(lambda sender, **_: workers.append(sender), weak=False)
     runtime.app.worker_main(argv)
+    code = workers[-1].exitcode if workers else None
+    if code:
+        ctx.exit(code)
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
