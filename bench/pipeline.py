@@ -5,20 +5,23 @@
 Serves the corpus's gzipped pages as they are (`Content-Encoding: gzip`) behind an RSS feed on loopback,
 with a local SMTP server (aiosmtpd) as the email channel, the example rules plus `--rules` generated ones
 (bench/match.py's generator) and one rule most news pages match (`said`), so that most articles raise an
-alert. Each mode gets new feeds listing the pages under new URLs, on a fresh SQLite database:
+alert. Each feed mode gets new feeds listing the pages under new URLs, on a fresh SQLite database:
 - embedded: `run --once`'s round (`embedded.run_round`) in this process;
 - workers: a `newswatch worker` subprocess (Redis database 14, `--redis-url`), the round sent by
   `run --once`'s code (`distributed.run_round_on_workers`), the worker stopped by its pid afterwards.
 Before the timed round a two-page round warms the runner (rules compiled, modules loaded), as a
 long-running worker is; a page is in one round only (seen again, it is the same story and raises no alert),
-so the timed round has 159 pages. Bare `trafilatura.bare_extraction` with extract.py's settings runs over the same
-pages in the same run, in this one process. Printed per mode: the processes it used (embedded: this one, plus
-NEWSWATCH_EXTRACT_PROCESSES extraction processes when above 1; workers: the worker's prefork processes, as
-the worker reports them), articles per second, the ratio to bare extraction (target at least 0.9x), and the
-p95 seconds from the poll that first saw an item (the feed served) to its alert accepted by the SMTP server
-(target at most 2 s). In the timed round all items arrive in one poll, so an
-item's latency includes waiting behind the others of its round; then 20 rounds of one new item each give
-the latency of an item that arrives alone.
+so the timed round has 159 pages. A third line, scan, is `newswatch scan`'s reading and storing
+(`scanning.scan`) over the corpus folder itself, its 181 gzipped pages read as files, with the same rules,
+on a fresh database, after a scan of the seed article has warmed it; its alerts are queued in the outbox
+(the command sends them afterwards: not timed here). Bare `trafilatura.bare_extraction` with extract.py's
+settings runs over the same pages in the same run, in this one process. Printed per mode: the processes it
+used (embedded and scan: this one, plus NEWSWATCH_EXTRACT_PROCESSES extraction processes when above 1;
+workers: the worker's prefork processes, as the worker reports them), articles per second, the ratio to
+bare extraction (target at least 0.9x), and for the feed modes the p95 seconds from the poll that first saw
+an item (the feed served) to its alert accepted by the SMTP server (target at most 2 s). In the timed round
+all items arrive in one poll, so an item's latency includes waiting behind the others of its round; then 20
+rounds of one new item each give the latency of an item that arrives alone.
 """
 
 from __future__ import annotations
@@ -250,6 +253,34 @@ def embedded_processes(runtime: Any) -> str:
     return "1" if pool is None else f"1 + {pool.processes}"
 
 
+def scan_mode(env: dict[str, str], corpus: Path) -> tuple[str, float, int]:
+    """`newswatch scan`'s pipeline over the corpus folder (warmed by a scan of the seed article): the processes
+    it used, articles stored per second, and how many."""
+    os.environ.update(env)
+    os.environ.pop("NEWSWATCH_BROKER_URL", None)
+    from newswatch.worker.ingest.language import preload_detector
+    from newswatch.worker.runtime import migrated_runtime, reset_runtime
+    from newswatch.worker.scanning import scan
+
+    reset_runtime()
+    runtime = migrated_runtime()
+    runtime.rules()
+    preload_detector()
+    for warm in scan(runtime, [str(ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt")]):
+        if warm.error:
+            print(f"  scan warm-up: {warm.error}", file=sys.stderr)
+    started = time.perf_counter()
+    scanned = list(scan(runtime, [str(corpus)]))
+    elapsed = time.perf_counter() - started
+    stored = [s for s in scanned if s.result is not None]
+    errors = [s.error for s in scanned if s.error]
+    if errors:
+        print(f"  scan: {len(stored)} of {len(scanned)} stored; errors: {errors[:3]}", file=sys.stderr)
+    processes = embedded_processes(runtime)
+    runtime.close_extraction_pool()
+    return processes, len(stored) / elapsed, len(stored)
+
+
 @contextmanager
 def worker_process(env: dict[str, str], folder: Path, concurrency: int | None = None) -> Iterator[int]:
     """`newswatch worker` as a subprocess, stopped by its pid (its log in `folder`); yields the pid."""
@@ -354,6 +385,7 @@ def main() -> None:
         bare = bare_rate(pages)
         embedded = {**common, "NEWSWATCH_DATABASE_URL": f"sqlite:///{folder / 'embedded.db'}"}
         results.append(("embedded (run --once)", *run_mode("embedded", embedded, site, base, inbox, workers=False)))
+        scanned = scan_mode({**common, "NEWSWATCH_DATABASE_URL": f"sqlite:///{folder / 'scan.db'}"}, options.corpus)
         if not options.no_workers:
             import redis
 
@@ -384,6 +416,12 @@ def main() -> None:
             f"{mode:<22} {processes:>9} {rate:>10.1f} {rate / bare:>7.2f}x {TARGET_RATIO:>6.1f}x"
             f" {burst:>19.2f} {single:>16.2f} {TARGET_P95:>6.1f}s  ({alerts} alerts of {SINGLE_ITEMS} single items)"
         )
+        if mode.startswith("embedded"):
+            processes, rate, stored = scanned
+            print(
+                f"{'scan (corpus folder)':<22} {processes:>9} {rate:>10.1f} {rate / bare:>7.2f}x {TARGET_RATIO:>6.1f}x"
+                f" {'-':>19} {'-':>16} {'':>7}  ({stored} files stored of {len(pages)})"
+            )
     if memory:
         print(
             f"worker memory (parent and children, proportional set size): after {MEMORY_ROUND:,} articles"

@@ -1,13 +1,14 @@
-"""The embedded runner: the pipeline in one process, no broker. `newswatch scan` and `newswatch run` use it.
+"""The embedded runner: the pipeline in one process, no broker. `newswatch run` uses it, and `newswatch scan`
+reads its documents ahead the same way (worker.scanning).
 
 It calls exactly the functions the Celery tasks call (worker.pipeline), in a loop, with the same retries:
 a feed or page that times out or answers 5xx is tried again after the same backoff the tasks use, and a
 page still failing on its last try gives way to the feed entry's own text. An error in one feed, page or
 file is reported and the run goes on with the rest. Feeds are polled several at once (worker.polling);
 their entries are ingested here, one after another, as each poll ends, and each article's alerts are sent
-in a thread (worker.alerting.AlertSender) while the next articles are read. Pages are extracted in
-processes beside this one (worker.extracting, NEWSWATCH_EXTRACT_PROCESSES) or, with one, in the storing
-thread; either way the articles are stored here, in order.
+in a thread (worker.alerting.AlertSender) while the next articles are read. Pages, and the documents a
+scan reads, are extracted in processes beside this one (worker.extracting, NEWSWATCH_EXTRACT_PROCESSES) or,
+with one, in the storing thread; either way the articles are stored here, in order.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from newswatch.storage.backoff import backoff_seconds
 from newswatch.storage.db import session_scope
@@ -32,7 +32,6 @@ from newswatch.worker import pipeline
 from newswatch.worker.alerting import AlertSender, deliver_due, sending_alongside
 from newswatch.worker.config import Settings
 from newswatch.worker.errors import FetchError
-from newswatch.worker.ingest.inputs import article_for_input, expand_inputs
 from newswatch.worker.polling import FetchAhead, host_of, poll_at_once
 from newswatch.worker.report import PollSummary, RoundReport
 from newswatch.worker.runtime import Runtime
@@ -40,15 +39,6 @@ from newswatch.worker.runtime import Runtime
 LOGGER = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Scanned:
-    """One scan input: what was stored, or the error that stopped it."""
-
-    source: str
-    result: pipeline.Ingested | None = None
-    error: str | None = None
 
 
 def with_retries(step: Callable[[bool], T], *, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> T:
@@ -68,30 +58,14 @@ def with_retries(step: Callable[[bool], T], *, settings: Settings, sleep: Callab
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def scan(runtime: Runtime, inputs: Iterable[str]) -> Iterator[Scanned]:
-    """Ingest files, folders and URLs now, one result per document; alerts are queued in the outbox.
-
-    An input that cannot be read (a path that does not exist) is one error result, and the inputs after it
-    are scanned all the same."""
-    rules = runtime.rules()
-    for given in inputs:
-        try:
-            items = list(expand_inputs([given]))
-        except (NewswatchError, OSError) as exc:
-            yield Scanned(given, error=str(exc))
-            continue
-        for item in items:
-            try:
-                article = article_for_input(item, settings=runtime.settings, client=runtime.client)
-                yield Scanned(
-                    item,
-                    pipeline.ingest(
-                        article, rules=rules, settings=runtime.settings, default_channels=runtime.default_channels
-                    ),
-                )
-            except (NewswatchError, OSError) as exc:
-                LOGGER.debug("scan failed on %s", item, exc_info=True)
-                yield Scanned(item, error=str(exc))
+def extracting(runtime: Runtime, job: Callable[[], T], *, source: str) -> Callable[[], T]:
+    """How the storing thread gets an extraction job's result: waiting for it in an extraction process (the
+    job is sent there now), or, with none, running it itself (trafilatura is not thread-safe: not in the
+    fetching threads). `source` names the page or file in the error of a lost process."""
+    pool = runtime.extraction_pool
+    if pool is None:
+        return job
+    return pool.submit(job, source=source).result
 
 
 def run_round(runtime: Runtime, *, every_feed: bool = False) -> RoundReport:
@@ -130,12 +104,13 @@ process, or extracting in the storing thread (trafilatura is not thread-safe).""
 
 
 @contextmanager
-def fetching_ahead(runtime: Runtime) -> Iterator[Ahead]:
+def fetching_ahead(runtime: Runtime) -> Iterator[FetchAhead[Any, Any]]:
     """A `FetchAhead` of NEWSWATCH_FETCH_AHEAD pages, NEWSWATCH_POLL_PER_HOST at once to one host; with
-    extraction processes, the pages they work on are held ahead too (one more per process)."""
+    extraction processes, the pages they work on are held ahead too (one more per process). For a round
+    (`Ahead`) and for a scan (`scanning.ScanAhead`)."""
     _ = (runtime.client, runtime.robots)  # built here, once, before the threads share them (cached_property)
     settings, pool = runtime.settings, runtime.extraction_pool
-    ahead: Ahead = FetchAhead(
+    ahead: FetchAhead[Any, Any] = FetchAhead(
         limit=settings.fetch_ahead,
         per_host=settings.poll_per_host,
         window=settings.fetch_ahead + (pool.processes if pool is not None else 0),
@@ -161,10 +136,7 @@ def _fetch_page(runtime: Runtime, row: pipeline.EntryRow) -> Callable[[], pipeli
         settings=runtime.settings,
     )
     extract = partial(pipeline.extract_entry, row.entry, page, feed_url=row.feed_url)
-    pool = runtime.extraction_pool
-    if pool is None:
-        return extract
-    return pool.submit(extract, source=row.entry.url or row.feed_url).result
+    return extracting(runtime, extract, source=row.entry.url or row.feed_url)
 
 
 def _poll_into(runtime: Runtime, feeds: Sequence[Feed], ahead: Ahead) -> None:

@@ -3,9 +3,10 @@
 trafilatura is not thread-safe (trafilatura#840) and holds the GIL while it works: in one process, pages are
 extracted one at a time, and the threads that store, fetch and send alerts wait their turn. With
 NEWSWATCH_EXTRACT_PROCESSES above 1, the embedded runner hands the pure step (a fetched page in, an
-`Article` and its story fingerprint out: `pipeline.extract_entry`) to an `ExtractionPool` of that many
-processes, and stores the articles in feed order in its own thread, as with one process: the store stays in
-one place, and an entry is marked done only in the transaction that stores its article and hits.
+`Article` and its story fingerprint out: `pipeline.extract_entry`, and for `newswatch scan`
+`pipeline.extract_input`) to an `ExtractionPool` of that many processes, and stores the articles in feed
+(or input) order in its own thread, as with one process: the store stays in one place, and an entry is
+marked done only in the transaction that stores its article and hits.
 
 Each process takes one job at a time, so what happens to a job is its own: a process that dies (a crash in
 a C library, the out-of-memory killer) or overruns the timeout (trafilatura has no timeout of its own,

@@ -34,6 +34,7 @@ from newswatch.storage.articles import (
 from newswatch.storage.backoff import backoff_seconds
 from newswatch.storage.db import session_scope
 from newswatch.storage.entries import add_entries, claim_due_entries, mark_entry_done, record_entry_error
+from newswatch.storage.errors import NewswatchError
 from newswatch.storage.hits import store_hits
 from newswatch.storage.models import Entry, Feed, Hit, StoredArticle, utcnow
 from newswatch.worker.article import Article
@@ -44,6 +45,7 @@ from newswatch.worker.ingest.extract import article_from_entry, extract_page
 from newswatch.worker.ingest.feeds import FeedEntry, parse_feed
 from newswatch.worker.ingest.fetch import FetchResult, fetch
 from newswatch.worker.ingest.identity import ItemKeys, canonical_url, content_hash, feed_items
+from newswatch.worker.ingest.inputs import read_input
 from newswatch.worker.ingest.robots import RobotsCache
 from newswatch.worker.ingest.stories import band_keys, find_story, story_fingerprint
 from newswatch.worker.polls import FeedState, record_failure, record_success
@@ -426,6 +428,18 @@ def extract_entry(entry: FeedEntry, page: EntryPage, *, feed_url: str) -> Extrac
     """The entry's article (`article_for_entry`) and its story fingerprint: no database, no network."""
     article, problem = article_for_entry(entry, page, feed_url=feed_url)
     return Extracted(article, problem, story_fingerprint(article.text or article.title))
+
+
+def extract_input(item: str, *, page: FetchResult | None, max_bytes: int) -> Extracted | str:
+    """A scan input's article (`read_input`) and story fingerprint, or the one-line error that stopped it:
+    returned, not raised, so that it comes back from an extraction process as it reads (an `ExtractionError`
+    does not cross processes). No database, no network."""
+    try:
+        article = read_input(item, page=page, max_bytes=max_bytes)
+    except (NewswatchError, OSError) as exc:
+        LOGGER.debug("scan failed on %s", item, exc_info=True)
+        return str(exc)
+    return Extracted(article, None, story_fingerprint(article.text or article.title))
 
 
 def store_extracted(

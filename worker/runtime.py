@@ -78,6 +78,13 @@ class Runtime:
 
         return ExtractionPool(self.settings.extract_processes, timeout=self.settings.extract_timeout)
 
+    def close_extraction_pool(self) -> None:
+        """Stop the extraction processes, if they started: jobs not started are dropped, the running ones
+        end first (so that none is reported lost at exit); the next page starts new ones."""
+        pool = self.__dict__.pop("extraction_pool", None)
+        if pool is not None:
+            pool.close()
+
     @cached_property
     def app(self) -> Celery:
         """The Celery app for the configured broker (a `ConfigError` without one)."""
@@ -192,9 +199,8 @@ def reset_runtime() -> None:
     global _RUNTIME
     if _RUNTIME is not None and "client" in _RUNTIME.__dict__:
         _RUNTIME.client.close()
-    pool = _RUNTIME.__dict__.get("extraction_pool") if _RUNTIME is not None else None
-    if pool is not None:
-        pool.close()
+    if _RUNTIME is not None:
+        _RUNTIME.close_extraction_pool()
     _RUNTIME = None
     get_settings.cache_clear()
 

@@ -24,8 +24,9 @@ from newswatch.storage.db import session_scope
 from newswatch.storage.feeds import add_feed
 from newswatch.storage.models import Alert, StoredArticle
 from newswatch.worker.alerting import deliver_due
-from newswatch.worker.embedded import run_round, scan
+from newswatch.worker.embedded import run_round
 from newswatch.worker.runtime import Runtime, get_runtime, reset_runtime
+from newswatch.worker.scanning import scan
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt"

@@ -14,8 +14,8 @@ from sqlmodel import select
 from newswatch.storage.db import session_scope
 from newswatch.storage.models import Alert
 from newswatch.worker.alerting import deliver_due
-from newswatch.worker.embedded import scan
 from newswatch.worker.runtime import Runtime, get_runtime, reset_runtime
+from newswatch.worker.scanning import scan
 from tests.conftest import Mailbox
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_dcd6abdc8038f5e6.txt"

@@ -32,11 +32,14 @@ def run(once: bool, timeout: float) -> None:
         from newswatch.worker.distributed import run_round_on_workers
 
         report = run_round_on_workers(runtime, timeout=timeout)
-    elif once:
-        report = run_round(runtime, every_feed=True)
     else:
-        run_forever(runtime, on_round=RunProgress())
-        return
+        try:
+            if not once:
+                run_forever(runtime, on_round=RunProgress())
+                return
+            report = run_round(runtime, every_feed=True)
+        finally:  # at the end, or on Ctrl-C: the extraction processes stop before the interpreter does
+            runtime.close_extraction_pool()
     print_round(report)
     sys.exit(1 if report.errors or report.pending else 0)
 

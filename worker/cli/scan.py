@@ -28,25 +28,28 @@ def scan(inputs: tuple[str, ...], as_json: bool) -> None:
     """Ingest files, folders or URLs now and print each article's hits (new alerts are sent)."""
     from newswatch.worker.alerting import deliver_due
     from newswatch.worker.cli.output import echo_json, ingested_json, print_deliveries, print_ingested
-    from newswatch.worker.embedded import scan as scan_inputs
     from newswatch.worker.runtime import migrated_runtime
+    from newswatch.worker.scanning import scan as scan_inputs
 
     runtime = migrated_runtime()
     channels = runtime.channels  # a misconfigured channel stops the scan before it stores anything
     runtime.check_broker()  # so does a broker that cannot be reached (alerts go out through it)
     failed = 0
     shown = not as_json and on_terminal()
-    with Progress(_documents(inputs) if shown else 0, "scanning", enabled=shown) as progress:
-        for scanned in scan_inputs(runtime, inputs):
-            progress.clear()
-            if scanned.result is None:
-                failed += 1
-                click.echo(f"error: {scanned.error}", err=True)
-            elif as_json:
-                echo_json(ingested_json(scanned.source, scanned.result))
-            else:
-                print_ingested(scanned.source, scanned.result)
-            progress.step(scanned.source)
+    try:
+        with Progress(_documents(inputs) if shown else 0, "scanning", enabled=shown) as progress:
+            for scanned in scan_inputs(runtime, inputs):
+                progress.clear()
+                if scanned.result is None:
+                    failed += 1
+                    click.echo(f"error: {scanned.error}", err=True)
+                elif as_json:
+                    echo_json(ingested_json(scanned.source, scanned.result))
+                else:
+                    print_ingested(scanned.source, scanned.result)
+                progress.step(scanned.source)
+    finally:  # after the last document, or on Ctrl-C: the documents read ahead are dropped, not reported lost
+        runtime.close_extraction_pool()
     print_deliveries(deliver_due(runtime, channels={**channels, "console": _ShownOnTerminal()}), only_problems=True)
     if failed:
         sys.exit(1)

@@ -11,7 +11,7 @@ from newswatch.worker.article import Article
 from newswatch.worker.config import Settings
 from newswatch.worker.errors import ExtractionError
 from newswatch.worker.ingest.extract import extract_file, extract_page, is_document
-from newswatch.worker.ingest.fetch import fetch
+from newswatch.worker.ingest.fetch import FetchResult, fetch
 
 
 def is_url(item: str) -> bool:
@@ -34,8 +34,21 @@ def expand_inputs(inputs: Iterable[str]) -> Iterator[str]:
 
 def article_for_input(item: str, *, settings: Settings, client: httpx.Client) -> Article:
     """Read one scan input: fetch and extract a URL, or read a file (pages and files have one size cap)."""
-    if is_url(item):
-        page = fetch(client, item, max_bytes=settings.max_page_bytes, deadline=settings.fetch_deadline)
+    page = fetch_input(item, settings=settings, client=client)
+    return read_input(item, page=page, max_bytes=settings.max_page_bytes)
+
+
+def fetch_input(item: str, *, settings: Settings, client: httpx.Client) -> FetchResult | None:
+    """A URL input's page (the network half of reading it); None for a file."""
+    if not is_url(item):
+        return None
+    return fetch(client, item, max_bytes=settings.max_page_bytes, deadline=settings.fetch_deadline)
+
+
+def read_input(item: str, *, page: FetchResult | None, max_bytes: int) -> Article:
+    """The article of a scan input: its fetched `page` extracted (a URL), or the file read, at most
+    `max_bytes`. No network: safe to run in an extraction process."""
+    if page is not None:
         return extract_page(page.body, url=page.final_url, content_type=page.content_type)
     path = Path(item)
     if path.is_dir():
@@ -49,4 +62,4 @@ def article_for_input(item: str, *, settings: Settings, client: httpx.Client) ->
         )
     if not path.exists():
         raise ExtractionError(f"scan: no such file or folder: {item}", source=item)
-    return extract_file(path, max_bytes=settings.max_page_bytes)
+    return extract_file(path, max_bytes=max_bytes)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,7 +22,7 @@ from pytest_httpserver import HTTPServer
 from newswatch.storage.db import session_scope
 from newswatch.storage.feeds import add_feed, list_feeds, record_poll
 from newswatch.storage.schema import upgrade
-from tests.conftest import REDIS_URL, Mailbox
+from tests.conftest import REDIS_URL, Mailbox, left_in_session
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -160,3 +162,53 @@ def test_the_next_poll_line_gives_the_date_when_it_is_not_today_and_says_when_th
     tomorrow = now + timedelta(days=1)
     assert next_poll_line(tomorrow, now) == f"next poll at {tomorrow:%Y-%m-%d %H:%M:%S} (in 1d)"
     assert next_poll_line(None, now) == "no feeds to poll; add one with `newswatch feeds add URL`"
+
+
+def test_ctrl_c_stops_run_with_its_extraction_processes_and_no_page_reported_lost(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    menu = "".join(f'<li><a href="/section/{n}">Section {n}</a></li>' for n in range(3000))
+    page = (ROOT / "tests" / "fixtures" / "pipeline" / "article-border.html").read_text()
+    page = page.replace("<body>", f"<body><nav><ul>{menu}</ul></nav>", 1)
+    items = []
+    for number in range(120):  # pages as large as a news site's: the round is still extracting when Ctrl-C comes
+        httpserver.expect_request(f"/a/{number}").respond_with_data(
+            page.replace("Militias", f"Militias ({number})"), content_type="text/html"
+        )
+        items.append(f"<item><title>Item {number}</title><link>{httpserver.url_for(f'/a/{number}')}</link></item>")
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{"".join(items)}</channel></rss>'
+    httpserver.expect_request("/feed.xml").respond_with_data(feed, content_type="application/rss+xml")
+    database_url = f"sqlite:///{tmp_path / 'run.db'}"
+    upgrade(database_url)
+    with session_scope(database_url) as session:
+        add_feed(session, httpserver.url_for("/feed.xml"), interval_seconds=900)
+    env = {**os.environ, "NEWSWATCH_DATABASE_URL": database_url, "NEWSWATCH_EXTRACT_PROCESSES": "2"}
+    env.pop("NEWSWATCH_BROKER_URL", None)
+    running = subprocess.Popen(
+        [sys.executable, "-m", "newswatch.worker", "run"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own session: what it leaves behind can be found
+    )
+    deadline = time.monotonic() + 60
+    while _stored_articles(database_url) < 2 and time.monotonic() < deadline and running.poll() is None:
+        time.sleep(0.05)
+    assert running.poll() is None, running.communicate()
+    stored = _stored_articles(database_url)
+
+    os.kill(running.pid, signal.SIGINT)  # Ctrl-C (its extraction processes ignore SIGINT: the command stops them)
+    _, errors = running.communicate(timeout=120)
+
+    assert 2 <= stored < 120, "Ctrl-C came after the round"
+    assert "extraction process died" not in errors.decode(), errors.decode()[-3000:]
+    assert left_in_session(running.pid) == []
+
+
+def _stored_articles(database_url: str) -> int:
+    with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
+        try:
+            return int(connection.execute("SELECT count(*) FROM articles").fetchone()[0])
+        except sqlite3.OperationalError:  # busy or not created yet
+            return 0
