@@ -134,7 +134,7 @@ def ingest(
     """
     hits = rules.match(article)
     if fingerprint is None:
-        fingerprint = story_fingerprint(article.text or article.title)
+        fingerprint = _fingerprint(article)
     new_hits: list[str] = []
     alert_ids: list[int] = []
     with session_scope(settings.database_url) as session:
@@ -330,6 +330,11 @@ class EntryRow:
     keys: ItemKeys
 
 
+def _fingerprint(article: Article) -> bytes:
+    """The article's story fingerprint: of its text, or of its title when it has none."""
+    return story_fingerprint(article.text or article.title)
+
+
 @dataclass(frozen=True)
 class Extracted:
     """An entry's article as `extract_entry` made it: why its feed entry's text stood in for the page (if it
@@ -427,7 +432,7 @@ def store_entry(
 def extract_entry(entry: FeedEntry, page: EntryPage, *, feed_url: str) -> Extracted:
     """The entry's article (`article_for_entry`) and its story fingerprint: no database, no network."""
     article, problem = article_for_entry(entry, page, feed_url=feed_url)
-    return Extracted(article, problem, story_fingerprint(article.text or article.title))
+    return Extracted(article, problem, _fingerprint(article))
 
 
 def extract_input(item: str, *, page: FetchResult | None, max_bytes: int) -> Extracted | str:
@@ -439,7 +444,7 @@ def extract_input(item: str, *, page: FetchResult | None, max_bytes: int) -> Ext
     except (NewswatchError, OSError) as exc:
         LOGGER.debug("scan failed on %s", item, exc_info=True)
         return str(exc)
-    return Extracted(article, None, story_fingerprint(article.text or article.title))
+    return Extracted(article, None, _fingerprint(article))
 
 
 def store_extracted(

@@ -268,17 +268,25 @@ _COMPUTE: dict[type, Callable[[_Evaluator, Any], _Found | None]] = {
 """How each kind of clause is evaluated (a table: one lookup instead of a chain of isinstance tests)."""
 
 
-class _InSentence(_Evaluator):
-    """A rule's query evaluated on one sentence of the article: its words and names only there."""
+class _Narrowed(_Evaluator):
+    """An evaluation narrowed to part of what `whole` evaluates: its article, terms and fields, and `results`
+    for the clauses written more than once."""
 
-    def __init__(self, whole: _Evaluator, place: tuple[str, int]) -> None:
+    def __init__(self, whole: _Evaluator, results: dict[int, tuple[_Found | None, str | None]]) -> None:
         self.context = whole.context
         self.terms = whole.terms
         self.fields = whole.fields
         self.failed = None
         self.whole = whole
+        self.results = results
+
+
+class _InSentence(_Narrowed):
+    """A rule's query evaluated on one sentence of the article: its words and names only there."""
+
+    def __init__(self, whole: _Evaluator, place: tuple[str, int]) -> None:
+        super().__init__(whole, {})  # nothing of the whole article's (see `_InSentences`)
         self.place = place
-        self.results = {}  # nothing of the whole article's (see `_InSentences`)
 
     def _evaluate(self, clause: Clause) -> _Found | None:
         if clause.local:
@@ -288,20 +296,15 @@ class _InSentence(_Evaluator):
         return _COMPUTE[type(clause)](self, clause)
 
 
-class _InSentences(_Evaluator):
+class _InSentences(_Narrowed):
     """The right side of a NEAR (see `NearClause.narrow`) evaluated only in the sentences (by number, in any
     field) its left side occurs in: its mentions there, as the whole article's evaluation would give them.
     Only falsy results may differ (an empty list for None), which a NEAR reads alike. Nothing is kept for
     other rules: results of clauses written more than once are those of the whole article."""
 
     def __init__(self, whole: _Evaluator, sentences: set[int]) -> None:
-        self.context = whole.context
-        self.terms = whole.terms
-        self.fields = whole.fields
-        self.failed = None
-        self.whole = whole
+        super().__init__(whole, whole.results)
         self.sentences = sentences
-        self.results = whole.results
 
     def _evaluate(self, clause: Clause) -> _Found | None:
         if clause.local:
