@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import redis
 from aiosmtpd.controller import Controller
+from kombu.exceptions import OperationalError
 from pytest_httpserver import HTTPServer
 from sqlalchemy import create_engine, text
 
@@ -225,8 +226,12 @@ def _wait_for_worker(redis_url: str, process: subprocess.Popen[bytes], log: Path
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"worker exited with {process.returncode}:\n{log.read_text()}")
-        if app.control.ping(timeout=0.5):
-            return
+        try:
+            if app.control.ping(timeout=0.5):
+                return
+        except (redis.ConnectionError, OperationalError):  # a connection broken by a Redis restart: a new app
+            app = create_app(Settings(broker_url=redis_url))
+            time.sleep(0.1)
     raise RuntimeError(f"worker did not answer a ping within {timeout}s:\n{log.read_text()}")
 
 
