@@ -9,7 +9,8 @@ Semantics, in evaluation order:
    all are evaluated: AND needs every part, OR any, NOT none, NEAR/n both sides in one sentence with at
    most n words between them (NEAR/n/any: in one field, across sentences).
 4. Entity members match transliteration-aware (see `text.skeleton`, particles like al- skipped, names
-   only where the article capitalises them); a name counts for every list that has it. A person's surname
+   only where the article capitalises them); a name counts for every list that has it. A place written as an
+   actor's patron ("Iran-backed", "US-led") is no mention of it. A person's surname
    alone counts as the member says (`surname:`, see `persons`).
 5. A rule with weighted `terms` adds each term's weight for every sentence that mentions it (negative
    weights subtract) and holds when the sum reaches its `threshold` (and its `query`, if it has one, holds).
@@ -69,7 +70,20 @@ def find_terms(compiled: CompiledRules, article: Article) -> ArticleTerms:
     for key, occurrences in list(terms.words.items()):
         for list_name, member in compiled.index.entity_words.get(key, ()):
             terms.entities[list_name] += [(occ, member) for occ in occurrences]
+    for list_name, found in terms.entities.items():
+        if compiled.entity_lists[list_name].kind == "place":
+            fields = terms.fields
+            found[:] = [(occ, member) for occ, member in found if not _AFFILIATION.match(fields[occ.field], occ.end)]
     return terms
+
+
+_AFFILIATION = re.compile(
+    r"\.?[-\u2010\u2011](?:backed|led|based|funded|sponsored|brokered|allied|aligned|supported|trained|armed|"
+    r"affiliated|linked|friendly|leaning|made|built|owned|run|registered|flagged)\b",
+    re.IGNORECASE,
+)
+"""What makes a place named in a list of places an adjective of an actor ("Iran-backed militias", "Russia-led forces",
+"US-made jets"): the place is then not where anything happened, and is not a mention of it."""
 
 
 _Found = list[tuple[Occurrence, str, str]]

@@ -63,3 +63,29 @@ ACRONYMS = parse_rules(
 )
 def test_an_entry_in_capitals_matches_only_in_capitals(text: str, found: list[str]) -> None:
     assert _found(ACRONYMS, text) == found
+
+
+AFFILIATIONS = parse_rules(
+    "entities:\n"
+    "  countries:\n    kind: place\n    members: [iran, united states | us | u.s., Rwanda]\n"
+    "  people:\n    kind: person\n    members: [{name: Qasem Soleimani}]\n"
+    "rules:\n  - {name: countries, query: '@countries'}\n  - {name: people, query: '@people'}\n",
+    file="affiliations.yaml",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Fighters crossed into Iran overnight.", ["Iran"]),
+        ("Iran-backed militias crossed the river.", []),  # an actor's patron, not the place
+        ("U.S.-led forces withdrew.", []),
+        ("US-made jets flew over the town.", []),
+        ("Rwanda-backed rebels seized the town.", []),  # a name in a list of places: the same
+        ("Refugees fled to Rwanda, backed by aid groups.", ["Rwanda"]),  # a comma, not a compound
+        ("Iran - backed by Russia - refused.", ["Iran"]),  # spaced dashes are punctuation
+        ("Qasem Soleimani-led units advanced.", ["Qasem Soleimani"]),  # a person stays mentioned
+    ],
+)
+def test_a_place_as_an_actors_affiliation_is_no_mention_of_it(text: str, found: list[str]) -> None:
+    assert _found(AFFILIATIONS, text) == found
