@@ -118,7 +118,18 @@ def preload() -> None:
 def _forms(word: str) -> list[str]:
     """A folded word and every inflection of its lemma, the word itself first."""
     base = lemma(word)
-    return list(dict.fromkeys([word, base, *inflections().get(base, ())]))
+    return list(dict.fromkeys([word, base, *(f for f in inflections().get(base, ()) if _inflection(f, base))]))
+
+
+def _inflection(form: str, base: str) -> bool:
+    """Whether a form the dictionary gives for a lemma is a word of its own, not a contraction ("'re"), an
+    abbreviation ("dr" for drive, "sta" for station) or a run of consonants ("strm"): those match other words
+    ("Dr." is no drive)."""
+    return (
+        form.isalpha()
+        and any(vowel in form for vowel in "aeiouy")
+        and not (base.startswith(form) and len(form) <= len(base) - 2)
+    )
 
 
 def word_variants(text: str) -> list[str]:

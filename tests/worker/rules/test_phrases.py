@@ -44,3 +44,21 @@ def test_every_word_of_a_phrase_matches_its_inflections(query: str, text: str, f
 )
 def test_a_phrase_with_a_possessive_matches_as_spelt(query: str, text: str, found: list[str]) -> None:
     assert _found(query, text) == found
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "found"),
+    [
+        ("driven", "They were driven back over the river.", ["driven"]),
+        ("driven", "Dr. Strange star houses a family.", []),  # the dictionary's "dr" is no form of drive
+        ("stationed", "Troops stationed at the post left.", ["stationed"]),
+        ("stationed", "The STA said it would appeal.", []),  # nor "sta" a form of station
+        ('"be reopened"', "The crossing will be reopened on Monday.", ["be reopened"]),
+        ("were", "Aid trucks were stopped.", ["were"]),
+        ("were", "They're stopped.", []),  # "'re" is spelt as a word of its own, not a form of "be"
+    ],
+)
+def test_a_word_matches_its_inflections_not_the_dictionarys_abbreviations(
+    query: str, text: str, found: list[str]
+) -> None:
+    assert _found(query, text) == found
