@@ -59,10 +59,16 @@ def combines(node: Node) -> bool:
     return isinstance(node, Or) and any(combines(item) for item in node.items)
 
 
-def needs(node: Node) -> frozenset[Anchor] | None:
-    """A query's anchors without their costs (see `query_anchors`)."""
-    needed = query_anchors(node)
-    return None if needed is None else frozenset((kind, value) for kind, value, _ in needed)
+def needs(node: Node) -> tuple[frozenset[Anchor], ...]:
+    """Groups of terms of which the query cannot hold without one of each: every part of an AND or a NEAR
+    brings its own (`(fled OR escaped) NEAR/2 (into NEAR/1 @countries)` needs one of the verbs, "into" and a
+    country); none for a query that can hold without any term. Finer than the rarest part's anchors that index
+    a rule: an article that has the verbs but no country is not evaluated at all."""
+    if isinstance(node, (And, Near)):
+        items = node.items if isinstance(node, And) else (node.left, node.right)
+        return tuple(group for item in items for group in needs(item))
+    anchors = query_anchors(node)
+    return () if anchors is None else (frozenset((kind, value) for kind, value, _ in anchors),)
 
 
 def rule_anchors(rule: ParsedRule) -> list[tuple[str, str, float]] | None:

@@ -22,7 +22,7 @@ Semantics, in evaluation order:
 Work that rules share is done once per article: the scan, the sentence bounds (each occurrence knows its
 sentence), the result of every clause written more than once (a list of countries in three weighted
 terms, a phrase in many rules), and the matches and snippets of rules with the same mentions (a term in
-many rules). A weighted term none of whose anchors occurs is not evaluated at all; a query that is a term or
+many rules). A weighted term with a part none of whose terms occurs is not evaluated at all; a query that is a term or
 an OR of terms is read off the scan without walking it; the right side of a NEAR that is a query of its own
 (a chain of NEARs) is evaluated only in the sentences its left side occurs in; a hit's snippets are made
 when they are first read (stored or shown), not when the rule is evaluated.
@@ -386,8 +386,8 @@ def evaluate(context: ArticleContext, plan: RulePlan) -> Outcome:
     if plan.weighted:
         total = 0.0
         for clause, weight, needs in plan.weighted:
-            if needs is not None and needs.isdisjoint(context.found):
-                continue  # none of the terms it needs occurs: it adds nothing
+            if any(group.isdisjoint(context.found) for group in needs):
+                continue  # a part of it has none of its terms here: it adds nothing
             mentions = evaluator.evaluate(clause) or []
             # Each sentence counts once: a NEAR pair, or a phrase inside another term, is one mention.
             places = {(o.field, o.sentence) for o, _, _ in mentions}
