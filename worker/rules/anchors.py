@@ -32,6 +32,16 @@ def _text_key(text: str) -> str:
     return "".join(t.lemma for t in tokenize(text))
 
 
+def term_key(node: Words) -> str:
+    """The key a word, phrase or prefix is scanned under: a prefix's own text; a term written `=` as written
+    ("=" and its folded words, apart from the inflected term of the same words); else `text_key`."""
+    if node.prefix:
+        return node.text
+    if node.exact:
+        return "=" + "".join(t.form for t in tokenize(node.text))
+    return text_key(node.text)
+
+
 def has_and(node: Node) -> bool:
     """Whether a query has AND in it."""
     if isinstance(node, And):
@@ -92,7 +102,7 @@ def query_anchors(node: Node) -> list[tuple[str, str, float]] | None:
     if isinstance(node, Words):
         if node.prefix:
             return [("prefix", node.text, 3.0)]
-        return [("word", text_key(node.text), _word_cost(node.text))]
+        return [("word", term_key(node), _word_cost(node.text))]
     if isinstance(node, Entity):
         return [("entity", node.name, 2.0)]
     if isinstance(node, Or):

@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from newswatch.worker.rules import term_cache
-from newswatch.worker.rules.anchors import Anchor, combines, crosses, has_and, needs, rule_anchors, text_key
+from newswatch.worker.rules.anchors import (
+    Anchor,
+    combines,
+    crosses,
+    has_and,
+    needs,
+    rule_anchors,
+    term_key,
+    text_key,
+)
 from newswatch.worker.rules.loader import EntityList, ParsedRule
 from newswatch.worker.rules.persons import Person, surname
 from newswatch.worker.rules.query import And, Entity, Near, Node, Not, Or, Words
@@ -41,7 +50,7 @@ class WordsClause(Clause):
 
     def __init__(self, node: Words) -> None:
         super().__init__(node)
-        self.key = node.text if node.prefix else text_key(node.text)
+        self.key = term_key(node)
         self.term = node.text
         self.prefix = node.prefix
         self.field = node.field
@@ -209,7 +218,7 @@ class CompiledRules:
             if node.prefix:
                 self.index.add_prefix(node.text)
             else:
-                self.index.add_word(clause.key, node.text)
+                self.index.add_word(clause.key, node.text, exact=node.exact)
         elif isinstance(node, Entity):
             self._lists.add(node.name)
             clause = EntityClause(node)

@@ -6,7 +6,10 @@
     unary   := "NOT" unary | near
     near    := primary ("NEAR/" n ["/any"] primary)*   within n words, either order, in one sentence
                                                  (with /any: also across sentences)
-    primary := "(" or ")" | field ":" primary | word ["*"] | '"' phrase '"' | "@" entity-list
+    primary := "(" or ")" | field ":" primary | ["="] word | word "*" | ["="] '"' phrase '"' | "@" entity-list
+
+A word or phrase matches its inflections ("struck" also finds "strikes"); written after "=" it matches only
+as written (`=crossed` is not "cross-border", `="was held"` not "holds").
 
 Fields are `title:` and `text:` (where to look) and `source:` and `lang:` (which articles: a site
 domain, an ISO 639-1 language code). Operators are upper case; lower-case "and", "or", "not" are words.
@@ -16,7 +19,7 @@ Errors are `QueryError(message, column)` with the 0-based column in the query te
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from newswatch.worker.rules.languages import is_language_code, unknown_language
 
@@ -35,15 +38,17 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True)
 class Words:
-    """A word or a "quoted phrase" (`prefix`: the last word is a prefix, `strike*`)."""
+    """A word or a "quoted phrase" (`prefix`: the last word is a prefix, `strike*`; `exact`: only as written,
+    no other inflection, `=crossed`)."""
 
     text: str
     prefix: bool = False
     field: str | None = None
+    exact: bool = False
 
     def __str__(self) -> str:
         body = f'"{self.text}"' if " " in self.text or not self.text.isalnum() else self.text
-        return _field(self.field, body + ("*" if self.prefix else ""))
+        return _field(self.field, ("=" if self.exact else "") + body + ("*" if self.prefix else ""))
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ _LEXEME = re.compile(
   | (?P<near>NEAR/\d*(?:/any)?)
   | (?P<field>[A-Za-z]+:)
   | (?P<entity>@[\w-]*)
+  | (?P<exact>=(?=["\w]))
   | (?P<word>[^\s()"]+)
 """,
     re.VERBOSE,
@@ -226,13 +232,10 @@ class _Parser:
             return node
         if lexeme.kind == "field":
             return self._field(lexeme, field)
+        if lexeme.kind == "exact":
+            return self._exact(lexeme, field)
         if lexeme.kind == "phrase":
-            if len(lexeme.text) < 2 or not lexeme.text.endswith('"'):
-                raise QueryError("unterminated phrase: expected a closing '\"'", lexeme.column)
-            text = lexeme.text[1:-1].strip()
-            if not re.search(r"\w", text):
-                raise QueryError("empty phrase: expected words between the quotes", lexeme.column)
-            return Words(text, False, field)
+            return self._phrase(lexeme, field)
         if lexeme.kind == "entity":
             if len(lexeme.text) < 2:
                 raise QueryError("expected an entity list name after '@'", lexeme.column)
@@ -240,6 +243,24 @@ class _Parser:
         if lexeme.kind == "word" and lexeme.text not in ("AND", "OR", "NOT"):
             return self._word(lexeme, field)
         raise QueryError(f"unexpected {lexeme.text!r}: expected a word, a \"phrase\", @entities or '('", lexeme.column)
+
+    def _phrase(self, lexeme: _Lexeme, field: str | None) -> Words:
+        if len(lexeme.text) < 2 or not lexeme.text.endswith('"'):
+            raise QueryError("unterminated phrase: expected a closing '\"'", lexeme.column)
+        text = lexeme.text[1:-1].strip()
+        if not re.search(r"\w", text):
+            raise QueryError("empty phrase: expected words between the quotes", lexeme.column)
+        return Words(text, False, field)
+
+    def _exact(self, lexeme: _Lexeme, field: str | None) -> Words:
+        """`=word` or `="phrase"`: the word or phrase only as written."""
+        following = self._peek()
+        self.index += 1
+        assert following is not None  # the lexer reads "=" only right before a word or a quote
+        words = self._phrase(following, field) if following.kind == "phrase" else self._word(following, field)
+        if words.prefix:
+            raise QueryError("'=' and '*' do not go together: a prefix matches every ending", lexeme.column)
+        return replace(words, exact=True)
 
     def _field(self, lexeme: _Lexeme, outer: str | None) -> Node:
         name = lexeme.text[:-1].lower()
@@ -256,7 +277,7 @@ class _Parser:
             raise QueryError(f"unknown field '{name}:': expected one of {known}", lexeme.column)
         return self._primary(field=name)
 
-    def _word(self, lexeme: _Lexeme, field: str | None) -> Node:
+    def _word(self, lexeme: _Lexeme, field: str | None) -> Words:
         text, prefix = lexeme.text, lexeme.text.endswith("*")
         if prefix:
             text = text[:-1]
@@ -272,10 +293,8 @@ class _Parser:
     def _with_field(node: Node, field: str | None) -> Node:
         if field is None:
             return node
-        if isinstance(node, Words):
-            return Words(node.text, node.prefix, node.field or field)
-        if isinstance(node, Entity):
-            return Entity(node.name, node.field or field)
+        if isinstance(node, (Words, Entity)):
+            return replace(node, field=node.field or field)
         if isinstance(node, And):
             return And(tuple(_Parser._with_field(item, field) for item in node.items))
         if isinstance(node, Or):
@@ -283,7 +302,9 @@ class _Parser:
         if isinstance(node, Not):
             return Not(_Parser._with_field(node.item, field))
         if isinstance(node, Near):
-            return Near(_Parser._with_field(node.left, field), _Parser._with_field(node.right, field), node.distance)
+            return replace(
+                node, left=_Parser._with_field(node.left, field), right=_Parser._with_field(node.right, field)
+            )
         return node
 
 

@@ -233,14 +233,23 @@ _NOT_WORD = re.compile(r"[\W_]+")
 """Runs of what `scan_text` turns into spaces (a run is one space there once the spelling is stored)."""
 
 
-def term_spellings(text: str) -> tuple[tuple[str, str], ...]:
-    """Every spelling of a word or phrase term (`word_variants`), each with its key in the automaton
-    (`scan_spelling`); remembered across starts (see `term_cache`)."""
+def term_spellings(text: str, *, exact: bool = False) -> tuple[tuple[str, str], ...]:
+    """Every spelling of a word or phrase term (`word_variants`; with `exact`, `exact_variants`), each with its
+    key in the automaton (`scan_spelling`); remembered across starts (see `term_cache`)."""
+    if exact:
+        return tuple((spelling, scan_spelling(spelling)) for spelling in exact_variants(text))
     return term_cache.recall("spellings", text, _term_spellings)
 
 
 def _term_spellings(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((spelling, scan_spelling(spelling)) for spelling in word_variants(text))
+
+
+def exact_variants(text: str) -> list[str]:
+    """The spellings of a term written `=`: its folded words as written, a phrase's joined by a space, a hyphen
+    or nothing ("crossed border", "crossed-border"); no other inflection, no compound split."""
+    forms = [t.form + (" s" if fold(text[t.end : t.end + 2]) == "'s" else "") for t in tokenize(text)]
+    return list(dict.fromkeys(separator.join(forms) for separator in _SEPARATORS)) if forms else []
 
 
 @lru_cache(maxsize=10_000)
@@ -272,12 +281,12 @@ class TermIndex:
         self._capitalised: dict[str, _Capitalised | None] = {}
         """Capitalised word -> what it may begin here (a surname, names), else None."""
 
-    def add_word(self, key: str, text: str) -> None:
+    def add_word(self, key: str, text: str, *, exact: bool = False) -> None:
         if (key, text) in self._words:
             return  # the same term written again: its spellings are there, and `build` keeps one of each
         self._words.add((key, text))
         entry, entries = ("word", key), self._entries
-        spellings = term_spellings(text)
+        spellings = term_spellings(text, exact=exact)
         for spelling, _ in spellings:
             entries[spelling].append(entry)
         self._keys.update(spellings)

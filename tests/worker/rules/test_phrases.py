@@ -62,3 +62,20 @@ def test_a_word_matches_its_inflections_not_the_dictionarys_abbreviations(
     query: str, text: str, found: list[str]
 ) -> None:
     assert _found(query, text) == found
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "found"),
+    [
+        ("=crossed NEAR/1 border", "Fighters crossed border and attacked posts.", ["crossed", "border"]),
+        ("=crossed NEAR/1 border", "A cross-border raid killed two.", []),  # "cross" is not "crossed" as written
+        ("crossed NEAR/1 border", "A cross-border raid killed two.", ["cross", "border"]),  # inflected: it is
+        ('="crossed border"', "They crossed-border overnight.", ["crossed-border"]),  # hyphen or space alike
+        ("=held", "Leaders hold talks on the border.", []),
+        ("=held", "Migrants were held at the border.", ["held"]),
+        ("=Held", "HELD AT THE BORDER", ["HELD"]),  # case and diacritics still do not matter
+        ("=\"no man''s land\"", "stranded in no man's land", ["no man's land"]),
+    ],
+)
+def test_a_term_written_with_equals_matches_only_as_written(query: str, text: str, found: list[str]) -> None:
+    assert _found(query, text) == found

@@ -27,6 +27,12 @@ from newswatch.worker.rules.query import And, Entity, Meta, Near, Not, Or, Query
         ("source:reuters.com lang:en", And((Meta("source", "reuters.com"), Meta("lang", "en")))),
         ("@commanders", Entity("commanders")),
         ("and or not", And((Words("and"), Words("or"), Words("not")))),
+        ("=crossed border", And((Words("crossed", exact=True), Words("border")))),
+        ('="was held" OR a=b', Or((Words("was held", exact=True), Words("a=b")))),
+        (
+            "title:(=was NEAR/2/any held)",
+            Near(Words("was", field="title", exact=True), Words("held", field="title"), 2, True),
+        ),
     ],
 )
 def test_queries_parse_to_their_clauses(query: str, tree: object) -> None:
@@ -48,6 +54,7 @@ def test_queries_parse_to_their_clauses(query: str, tree: object) -> None:
         ("airstrike OR OR drone", 13, "unexpected 'OR'"),
         ("source: reuters.com", 7, "expected a value right after 'source:'"),
         ("@", 0, "entity list name"),
+        ("=strike*", 0, "'=' and '*' do not go together"),
     ],
 )
 def test_mistakes_say_where_and_what_was_expected(query: str, column: int, message: str) -> None:
@@ -56,7 +63,10 @@ def test_mistakes_say_where_and_what_was_expected(query: str, column: int, messa
     assert caught.value.column == column
 
 
-@pytest.mark.parametrize("query", ["airstrike", '"air strike" OR drone*', "(a OR b) NEAR/3 c", "title:x NOT y"])
+@pytest.mark.parametrize(
+    "query",
+    ["airstrike", '"air strike" OR drone*', "(a OR b) NEAR/3 c", "title:x NOT y", '="was held" NEAR/2 =crossed'],
+)
 def test_clauses_render_back_to_equivalent_queries(query: str) -> None:
     tree = parse_query(query)
     assert parse_query(str(tree)) == tree
