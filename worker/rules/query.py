@@ -14,6 +14,9 @@ as written (`=crossed` is not "cross-border", `="was held"` not "holds").
 Fields are `title:` and `text:` (where to look) and `source:` and `lang:` (which articles: a site
 domain, an ISO 639-1 language code). Operators are upper case; lower-case "and", "or", "not" are words.
 Errors are `QueryError(message, column)` with the 0-based column in the query text.
+
+One module on purpose (over 300 lines): the grammar above, the clauses it makes and their rendering back to
+query text change together.
 """
 
 from __future__ import annotations
