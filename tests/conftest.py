@@ -33,6 +33,12 @@ from newswatch.worker.runtime import reset_runtime
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt"
 SEED_RULES = ROOT / "seeds" / "rules.yaml"
+PIPELINE_PAGES = ROOT / "tests" / "fixtures" / "pipeline"
+RUSSIAN = (
+    "Авиаудары у гарнизона Танф\n\nВоенные сообщили во вторник, что американские самолёты нанесли удары по "
+    "колонне у гарнизона Танф на сирийско-иорданской границе."
+)
+"""A short Russian news text: stored as read whatever its encoding (KOI8-R, UTF-16)."""
 POSTGRES_URL = os.environ.get("NEWSWATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("NEWSWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 LOOPBACK_HOSTS = "127.0.0.1,localhost,::1"

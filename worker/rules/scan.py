@@ -132,17 +132,19 @@ def _inflection(form: str, base: str) -> bool:
     )
 
 
-def word_variants(text: str) -> list[str]:
+def word_variants(text: str, *, inflect: bool = True) -> list[str]:
     """Every surface spelling a word or phrase term matches, folded: each word in each of its inflections
     ("pushed back" is also "pushing back", "pushes back"), a phrase's words joined by a space, a hyphen or
     nothing; a possessive first as the scan reads it, its "s" a word of its own ("no man's land" is "no man s
-    land"). Past `MAX_VARIANTS`, the spellings closest to the term's own are kept (see `_commonest`)."""
+    land"). Past `MAX_VARIANTS`, the spellings closest to the term's own are kept (see `_commonest`). Without
+    `inflect` (a term written `=`), each word only as written and no compound split ("crossed border",
+    "crossed-border")."""
     tokens = tokenize(text)
     if not tokens:
         return []
-    options = [_spellings(text, token) for token in tokens]
+    options = [_spellings(text, token, inflect=inflect) for token in tokens]
     if len(tokens) == 1:
-        variants = options[0] + _compound_splits(tokens[0].form)
+        variants = options[0] + (_compound_splits(tokens[0].form) if inflect else [])
     else:
         variants = [
             separator.join(choice)
@@ -152,10 +154,10 @@ def word_variants(text: str) -> list[str]:
     return list(dict.fromkeys(variants))[:MAX_VARIANTS]
 
 
-def _spellings(text: str, token: Token) -> list[str]:
-    """A word of a term in each of its inflections; a possessive ("man's", whose token leaves the "'s" out)
-    first as the scan reads it: the word, then "s" as a word."""
-    forms = _forms(token.form)
+def _spellings(text: str, token: Token, *, inflect: bool) -> list[str]:
+    """A word of a term in each of its inflections (or as written); a possessive ("man's", whose token leaves
+    the "'s" out) first as the scan reads it: the word, then "s" as a word."""
+    forms = _forms(token.form) if inflect else [token.form]
     if fold(text[token.end : token.end + 2]) == "'s":
         return list(dict.fromkeys([f"{token.form} s", *forms]))
     return forms
@@ -234,22 +236,15 @@ _NOT_WORD = re.compile(r"[\W_]+")
 
 
 def term_spellings(text: str, *, exact: bool = False) -> tuple[tuple[str, str], ...]:
-    """Every spelling of a word or phrase term (`word_variants`; with `exact`, `exact_variants`), each with its
+    """Every spelling of a word or phrase term (`word_variants`; with `exact`, only as written), each with its
     key in the automaton (`scan_spelling`); remembered across starts (see `term_cache`)."""
     if exact:
-        return tuple((spelling, scan_spelling(spelling)) for spelling in exact_variants(text))
+        return tuple((spelling, scan_spelling(spelling)) for spelling in word_variants(text, inflect=False))
     return term_cache.recall("spellings", text, _term_spellings)
 
 
 def _term_spellings(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((spelling, scan_spelling(spelling)) for spelling in word_variants(text))
-
-
-def exact_variants(text: str) -> list[str]:
-    """The spellings of a term written `=`: its folded words as written, a phrase's joined by a space, a hyphen
-    or nothing ("crossed border", "crossed-border"); no other inflection, no compound split."""
-    forms = [t.form + (" s" if fold(text[t.end : t.end + 2]) == "'s" else "") for t in tokenize(text)]
-    return list(dict.fromkeys(separator.join(forms) for separator in _SEPARATORS)) if forms else []
 
 
 @lru_cache(maxsize=10_000)

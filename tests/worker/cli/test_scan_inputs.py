@@ -15,14 +15,9 @@ from sqlmodel import select
 
 from newswatch.storage.db import session_scope
 from newswatch.storage.models import StoredArticle
+from tests.conftest import PIPELINE_PAGES as PAGES
+from tests.conftest import RUSSIAN, SEED
 
-ROOT = Path(__file__).resolve().parents[3]
-PAGES = ROOT / "tests" / "fixtures" / "pipeline"
-SEED = ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt"
-RUSSIAN = (
-    "Авиаудары у гарнизона Танф\n\nВоенные сообщили во вторник, что американские самолёты нанесли удары по "
-    "колонне у гарнизона Танф на сирийско-иорданской границе."
-)
 CHINESE = "空襲擊中坦夫邊境口岸\n\n官員週二表示，無人機襲擊了阿爾布卡邁勒附近的武器庫，邊境口岸暫時關閉。"
 ENGLISH = (
     "US jets strike a convoy near Tanf\n\nOfficials said on Tuesday that US aircraft struck a convoy near the "

@@ -21,15 +21,8 @@ from sqlmodel import col, select
 from newswatch.storage.db import session_scope
 from newswatch.storage.models import Hit, StoredArticle
 from newswatch.worker.runtime import reset_runtime
-from tests.conftest import left_in_session
-
-ROOT = Path(__file__).resolve().parents[3]
-PAGES = ROOT / "tests" / "fixtures" / "pipeline"
-SEED = ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt"
-RUSSIAN = (
-    "Авиаудары у гарнизона Танф\n\nВоенные сообщили во вторник, что американские самолёты нанесли удары по "
-    "колонне у гарнизона Танф на сирийско-иорданской границе."
-)
+from tests.conftest import PIPELINE_PAGES as PAGES
+from tests.conftest import RUSSIAN, SEED, left_in_session
 
 
 def _inbox(folder: Path) -> Path:
