@@ -3,13 +3,27 @@
 `smtp://user:pass@host:25` (plain, STARTTLS when the server offers it), `smtp+starttls://...` (STARTTLS
 required), `smtps://...:465` (TLS from the start). Certificates are checked (`ssl.create_default_context`).
 Refused recipients and failed logins are permanent; connection problems and 4xx replies are retried.
+
+A connection is kept open for `KEEP_OPEN` seconds after a send, for the next alert (a round's alerts come
+milliseconds apart): connect, greeting, EHLO, STARTTLS and login once, not once per alert. A kept connection
+carries a message only if nothing arrived on it while it was idle: a server that drops an idle connection
+closes it, or says 421 first, and either makes the socket readable, so such a connection is replaced before
+anything is sent on it (checked without a round trip, as urllib3 checks a pooled connection). A connection
+on which anything failed is never kept. Each message is still its own SMTP transaction, accepted or refused
+as before; threads sending at once each use their own connection.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import os
+import select
 import smtplib
 import ssl
+import threading
+import time
+import weakref
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -24,6 +38,10 @@ from newswatch.alerts.render import render_html, render_text
 from newswatch.alerts.settings import ChannelSettings
 
 SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+KEEP_OPEN = 15.0
+"""Seconds an idle connection is kept for the next alert before it is closed with QUIT."""
+EXIT_TIMEOUT = 2.0
+"""Seconds the QUIT of a kept connection may take when the process exits."""
 
 
 def email_message(messages: Sequence[AlertMessage], *, sender: str, to: Sequence[str]) -> EmailMessage:
@@ -74,19 +92,31 @@ class EmailChannel:
         self._port = parts.port or SCHEMES[parts.scheme]
         self._user = unquote(parts.username) if parts.username else None
         self._password = unquote(parts.password) if parts.password else None
+        self._lock = threading.Lock()
+        self._idle: list[tuple[smtplib.SMTP, float]] = []
+        """Connections open for the next send, with when each was last used (monotonic)."""
+        self._pid = os.getpid()
+        """The process the idle connections belong to: a forked child never writes on its parent's."""
+        self._closer: threading.Thread | None = None
+        atexit.register(_close_at_exit, weakref.ref(self))
 
     def send(self, messages: Sequence[AlertMessage]) -> None:
         email = email_message(messages, sender=self.sender, to=self.to)
         try:
-            with self._connect() as smtp:
-                if self._user:
-                    smtp.login(self._user, self._password or "")
-                try:
-                    refused = smtp.send_message(email)
-                except TimeoutError:  # the message went out and no reply came: it may be delivered
-                    raise AlertError(
-                        f"{self.name}: no answer from {self._host}:{self._port} after sending", unknown_outcome=True
-                    ) from None
+            smtp = self._take()
+            try:
+                refused = smtp.send_message(email)
+            except TimeoutError:  # the message went out and no reply came: it may be delivered
+                smtp.close()
+                raise AlertError(
+                    f"{self.name}: no answer from {self._host}:{self._port} after sending", unknown_outcome=True
+                ) from None
+            except smtplib.SMTPException:
+                _quit(smtp)  # never kept after a failure; QUIT as before, if the server still listens
+                raise
+            except BaseException:
+                smtp.close()
+                raise
         except smtplib.SMTPAuthenticationError as exc:
             raise AlertError(f"{self.name}: login refused: {exc.smtp_code}", permanent=True) from None
         except smtplib.SMTPRecipientsRefused as exc:
@@ -99,8 +129,65 @@ class EmailChannel:
             raise AlertError(f"{self.name}: server replied {exc.smtp_code}", permanent=exc.smtp_code >= 500) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise AlertError(f"{self.name}: unable to reach {self._host}:{self._port}: {type(exc).__name__}") from None
+        self._keep(smtp)
         if refused:
             raise AlertError(f"{self.name}: recipients refused: {', '.join(refused)}", permanent=True)
+
+    def close(self, *, timeout: float | None = None) -> None:
+        """QUIT the connections kept open, waiting at most `timeout` seconds for each reply (default: the
+        channel's); the next send opens a new one."""
+        for smtp in self._close_idle(older_than=0.0):
+            if timeout is not None and smtp.sock is not None:
+                smtp.sock.settimeout(timeout)
+            _quit(smtp)
+
+    def _take(self) -> smtplib.SMTP:
+        """A kept connection the server has not closed or given up on, else a new one, logged in."""
+        while True:
+            with self._lock:
+                self._forget_after_fork()
+                if not self._idle:
+                    break
+                smtp, _ = self._idle.pop()
+            if _idle_and_open(smtp):
+                return smtp
+            smtp.close()
+        smtp = self._connect()
+        try:
+            if self._user:
+                smtp.login(self._user, self._password or "")
+        except smtplib.SMTPException:
+            _quit(smtp)
+            raise
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _keep(self, smtp: smtplib.SMTP) -> None:
+        """Keep a connection that just sent for the next send; a thread closes it after `KEEP_OPEN` idle seconds."""
+        with self._lock:
+            self._forget_after_fork()
+            self._idle.append((smtp, time.monotonic()))
+            if self._closer is None:
+                self._closer = threading.Thread(
+                    target=_close_when_idle, args=(weakref.ref(self),), name=f"newswatch-{self.name}", daemon=True
+                )
+                self._closer.start()
+
+    def _close_idle(self, *, older_than: float) -> list[smtplib.SMTP]:
+        """Take out the kept connections idle for `older_than` seconds or more (to be closed by the caller)."""
+        with self._lock:
+            self._forget_after_fork()
+            now = time.monotonic()
+            stale = [smtp for smtp, used in self._idle if now - used >= older_than]
+            self._idle = [(smtp, used) for smtp, used in self._idle if now - used < older_than]
+            return stale
+
+    def _forget_after_fork(self) -> None:
+        # Called with the lock held. A child forked with connections kept leaves them to its parent.
+        if self._pid != os.getpid():
+            self._pid, self._idle, self._closer = os.getpid(), [], None
 
     def _connect(self) -> smtplib.SMTP:
         if self._scheme == "smtps":
@@ -111,6 +198,49 @@ class EmailChannel:
             smtp.starttls(context=_tls_context())
             smtp.ehlo()
         return smtp
+
+
+def _idle_and_open(smtp: smtplib.SMTP) -> bool:
+    """Whether nothing arrived on an idle connection: no close, no 421, no unread reply."""
+    sock = smtp.sock
+    if sock is None or (isinstance(sock, ssl.SSLSocket) and sock.pending()):
+        return False
+    try:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return not poller.poll(0)
+    except (OSError, ValueError):  # a closed socket
+        return False
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def _close_when_idle(ref: weakref.ref[EmailChannel]) -> None:
+    """A channel's closer thread: QUIT each kept connection once idle for `KEEP_OPEN` seconds; ends when none
+    is left (the next kept connection starts another)."""
+    while (channel := ref()) is not None:
+        for smtp in channel._close_idle(older_than=KEEP_OPEN):
+            _quit(smtp)
+        with channel._lock:
+            if channel._closer is not threading.current_thread():
+                return  # a forked child's record of its parent's thread was reset
+            if not channel._idle:
+                channel._closer = None
+                return
+            wait = min(used for _, used in channel._idle) + KEEP_OPEN - time.monotonic()
+        del channel
+        time.sleep(max(wait, 0.01))
+
+
+def _close_at_exit(ref: weakref.ref[EmailChannel]) -> None:
+    channel = ref()
+    if channel is not None:
+        channel.close(timeout=EXIT_TIMEOUT)  # a server that hangs does not hold up the exit
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,9 @@ upgraded to a write fails at once with SQLITE_BUSY). Threads of one process (the
 articles while another thread sends their alerts) first take turns on a lock of the process's own: SQLite's
 busy handler sleeps between its tries (1, 2, 5, 10... ms), so a thread waiting there for another thread of
 its process would sleep on past the moment the write lock is free; on a Python lock it wakes then.
-Other processes still wait in the busy handler. PostgreSQL gets `pool_pre_ping` for long-lived workers,
+Other processes still wait in the busy handler. A transaction that only reads (`session_scope(read_only=True)`)
+begins deferred (`BEGIN`): in WAL it takes no write lock, so it neither waits for a writer nor holds one up,
+and reads the last commit. PostgreSQL gets `pool_pre_ping` for long-lived workers,
 and a connect timeout (libpq otherwise waits as long as the network does for a host that never answers).
 `check_database` opens a database once at start, so that a URL newswatch cannot use is one clear error.
 
@@ -42,6 +44,9 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger(__name__)
 
 _ENGINES: dict[tuple[int, str], Engine] = {}
+_READ_ONLY = "newswatch_read_only"
+"""The execution option that makes a SQLite transaction begin deferred (`session_scope(read_only=True)`)."""
+_READERS: dict[Engine, Engine] = {}
 _SQLITE_TURNS: dict[Engine, threading.RLock] = {}
 """Per SQLite engine (so per process: a forked child builds its own engine), the lock its threads take
 turns on before `BEGIN IMMEDIATE` (see the module docstring)."""
@@ -65,6 +70,7 @@ def dispose_engines() -> None:
     for engine in _ENGINES.values():
         engine.dispose(close=False)
     _ENGINES.clear()
+    _READERS.clear()
     _SQLITE_TURNS.clear()
 
 
@@ -176,7 +182,16 @@ def _switch_to_wal(cursor: Any) -> None:
 
 
 def _sqlite_on_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    reading = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def _reader(engine: Engine) -> Engine:
+    """The engine whose SQLite transactions begin deferred (see `_sqlite_on_begin`): the same pool and events."""
+    reader = _READERS.get(engine)
+    if reader is None:
+        reader = _READERS.setdefault(engine, engine.execution_options(**{_READ_ONLY: True}))
+    return reader
 
 
 @contextmanager
@@ -195,11 +210,21 @@ def _turn(engine: Engine) -> Iterator[None]:
 
 
 @contextmanager
-def session_scope(url: str) -> Iterator[Session]:
-    """One short transaction with the ORM (SQLModel's session): committed on success, rolled back on any error."""
+def session_scope(url: str, *, read_only: bool = False) -> Iterator[Session]:
+    """One short transaction with the ORM (SQLModel's session): committed on success, rolled back on any error.
+
+    `read_only`: the transaction only reads; on SQLite it takes no write lock (see the module docstring).
+    """
     from sqlmodel import Session
 
     engine = get_engine(url)
+    if read_only and engine.dialect.name == "sqlite":
+        with Session(_reader(engine), expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()  # nothing to commit: a read-only transaction
+        return
     with _turn(engine), Session(engine, expire_on_commit=False) as session:
         try:
             yield session

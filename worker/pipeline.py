@@ -137,16 +137,12 @@ def ingest(
         fingerprint = _fingerprint(article)
     new_hits: list[str] = []
     alert_ids: list[int] = []
+    # Built before the transaction, so that the process's other threads wait less for their turn (storage.db).
+    article_row = _article_row(
+        article, key=url_key(article.url) if key is OWN_URL else key, feed_id=feed_id, fingerprint=fingerprint
+    )
     with session_scope(settings.database_url) as session:
-        row, new = store_article(
-            session,
-            _article_row(
-                article,
-                key=url_key(article.url) if key is OWN_URL else key,
-                feed_id=feed_id,
-                fingerprint=fingerprint,
-            ),
-        )
+        row, new = store_article(session, article_row)
         assert row.id is not None
         if new:
             bands = band_keys(fingerprint)
@@ -382,7 +378,7 @@ def ingest_entry(
 
 def load_entries(entry_ids: Sequence[int], *, settings: Settings) -> list[EntryRow]:
     """These entry rows, in the order given, leaving out those done already or gone."""
-    with session_scope(settings.database_url) as session:
+    with session_scope(settings.database_url, read_only=True) as session:
         rows = []
         for entry_id in entry_ids:
             row = session.get(Entry, entry_id)

@@ -187,10 +187,13 @@ _RUNTIME: Runtime | None = None
 
 
 def get_runtime() -> Runtime:
-    """This process's runtime (a forked child builds its own)."""
+    """This process's runtime (a forked child builds its own, keeping only its parent's rule cache: compiled
+    rules are plain data, and a worker compiles them once before it forks instead of once per child)."""
     global _RUNTIME
     if _RUNTIME is None or _RUNTIME.pid != os.getpid():
-        _RUNTIME = Runtime(get_settings())
+        parent, _RUNTIME = _RUNTIME, Runtime(get_settings())
+        if parent is not None and "rule_cache" in parent.__dict__ and parent.settings == _RUNTIME.settings:
+            _RUNTIME.__dict__["rule_cache"] = parent.rule_cache  # still re-read when the file changes
     return _RUNTIME
 
 
@@ -201,6 +204,11 @@ def reset_runtime() -> None:
         _RUNTIME.client.close()
     if _RUNTIME is not None:
         _RUNTIME.close_extraction_pool()
+    if _RUNTIME is not None and "channels" in _RUNTIME.__dict__:
+        for channel in _RUNTIME.channels.values():
+            close = getattr(channel, "close", None)  # a channel that keeps connections open (email)
+            if close is not None:
+                close()
     _RUNTIME = None
     get_settings.cache_clear()
 

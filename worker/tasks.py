@@ -183,6 +183,8 @@ def _backoff(task: Task) -> float:
 def _crashed_starts(task: Task) -> int:
     """How often this task started before without finishing or retrying (counted in Redis per task id)."""
     key = f"newswatch:starts:{task.request.id}"
-    starts = int(get_runtime().redis.incr(key))
-    get_runtime().redis.expire(key, 86_400)
-    return starts - 1 - task.request.retries
+    pipe = get_runtime().redis.pipeline(transaction=False)  # one round trip for both
+    pipe.incr(key)
+    pipe.expire(key, 86_400)
+    starts, _ = pipe.execute()
+    return int(starts) - 1 - task.request.retries

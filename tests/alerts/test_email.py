@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import email
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default
+from typing import Any
 
 import pytest
 
 from newswatch.alerts.email import EmailChannel, EmailSettings
 from newswatch.alerts.errors import AlertError
-from tests.conftest import Mailbox
+from tests.conftest import Mailbox, _LoopbackSMTP
 
 from .conftest import sample
 
@@ -89,3 +91,52 @@ def test_a_server_that_is_down_is_transient_and_the_password_is_not_shown(closed
         )
     assert not caught.value.permanent
     assert "s3cret" not in str(caught.value)
+
+
+@dataclass
+class _Peers(Mailbox):
+    """A mailbox that also notes the client address (host, port) each message came from."""
+
+    peers: list[Any] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.peers.append(session.peer)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_alerts_sent_one_after_another_share_a_connection() -> None:
+    mailbox = _Peers()
+    controller = _LoopbackSMTP(mailbox, hostname="127.0.0.1", port=0)
+    controller.start()
+    channel = EmailChannel(
+        "email", EmailSettings(url=f"smtp://127.0.0.1:{controller.port}", sender="n@example.org", to=["d@example.org"])
+    )
+    try:
+        channel.send([sample(key="a")])
+        channel.send([sample(key="b")])
+    finally:
+        channel.close()
+        controller.stop()
+    assert len(mailbox.messages) == 2
+    assert mailbox.peers[0] == mailbox.peers[1]
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_before_sending() -> None:
+    first, second = _Peers(), _Peers()
+    controller = _LoopbackSMTP(first, hostname="127.0.0.1", port=0)
+    controller.start()
+    port = controller.port
+    channel = EmailChannel(
+        "email", EmailSettings(url=f"smtp://127.0.0.1:{port}", sender="n@example.org", to=["d@example.org"])
+    )
+    channel.send([sample(key="a")])
+    controller.stop()  # the server goes away with the connection the channel kept
+    controller = _LoopbackSMTP(second, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        channel.send([sample(key="b")])
+    finally:
+        channel.close()
+        controller.stop()
+    assert len(first.messages) == 1 and len(second.messages) == 1
+    assert b"Subject:" in second.messages[0]

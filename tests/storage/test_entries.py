@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -103,3 +104,17 @@ def test_two_sweeps_at_once_hand_each_row_on_once(database_url: str) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         claimed = [i for batch in pool.map(lambda _: _claim(database_url), range(4)) for i in batch]
     assert sorted(claimed) == sorted(ids)
+
+
+def test_a_read_only_transaction_reads_while_another_process_writes(sqlite_url: str) -> None:
+    feed_id = _feed(sqlite_url)
+    (entry_id,) = _add(sqlite_url, feed_id, ["http://127.0.0.1/a"])
+    writer = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+    try:
+        with session_scope(sqlite_url, read_only=True) as session:
+            row = session.get(Entry, entry_id)
+            assert row is not None and row.status == "pending"
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

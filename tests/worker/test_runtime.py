@@ -53,3 +53,18 @@ def test_a_bad_value_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(ConfigError, match="NEWSWATCH_READ_TIMEOUT") as caught:
         load_settings()
     assert "'abc'" in str(caught.value)
+
+
+def test_a_forked_child_keeps_its_parents_compiled_rules_and_nothing_else() -> None:
+    from newswatch.worker import runtime as module
+
+    parent = module.get_runtime()
+    rules = parent.rules()
+    parent.pid = -1  # as a forked child sees its parent's runtime
+    try:
+        child = module.get_runtime()
+        assert child is not parent
+        assert child.rules() is rules
+        assert "client" not in child.__dict__ and "channels" not in child.__dict__
+    finally:
+        module.reset_runtime()

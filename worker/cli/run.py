@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import suppress
 from typing import Any
 
 import click
@@ -57,6 +58,7 @@ def run(once: bool, timeout: float) -> None:
 @click.pass_context
 def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str) -> None:
     """Run Celery workers (needs NEWSWATCH_BROKER_URL); extra arguments go to `celery worker`."""
+    from newswatch.worker.errors import RuleError
     from newswatch.worker.ingest.language import preload_detector
     from newswatch.worker.rules.scan import preload
     from newswatch.worker.runtime import migrated_runtime
@@ -66,6 +68,8 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str) 
     runtime.check_broker()
     preload()  # here, once: the prefork children inherit it
     preload_detector()
+    with suppress(RuleError):  # compiled once here for the children too; a broken file is each task's error
+        runtime.rules()
     if runtime.settings.metrics_port:
         from newswatch.worker.metrics import serve_metrics
 
