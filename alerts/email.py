@@ -98,7 +98,7 @@ class EmailChannel:
         self._pid = os.getpid()
         """The process the idle connections belong to: a forked child never writes on its parent's."""
         self._closer: threading.Thread | None = None
-        atexit.register(_close_at_exit, weakref.ref(self))
+        _CHANNELS.add(self)
 
     def send(self, messages: Sequence[AlertMessage]) -> None:
         email = email_message(messages, sender=self.sender, to=self.to)
@@ -237,9 +237,13 @@ def _close_when_idle(ref: weakref.ref[EmailChannel]) -> None:
         time.sleep(max(wait, 0.01))
 
 
-def _close_at_exit(ref: weakref.ref[EmailChannel]) -> None:
-    channel = ref()
-    if channel is not None:
+_CHANNELS: weakref.WeakSet[EmailChannel] = weakref.WeakSet()
+"""The e-mail channels alive in this process: their kept connections are closed at exit (one hook for all)."""
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    for channel in list(_CHANNELS):
         channel.close(timeout=EXIT_TIMEOUT)  # a server that hangs does not hold up the exit
 
 
