@@ -24,7 +24,8 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate
 from functools import lru_cache
@@ -104,19 +105,13 @@ class EmailChannel:
         email = email_message(messages, sender=self.sender, to=self.to)
         try:
             smtp = self._take()
-            try:
-                refused = smtp.send_message(email)
-            except TimeoutError:  # the message went out and no reply came: it may be delivered
-                smtp.close()
-                raise AlertError(
-                    f"{self.name}: no answer from {self._host}:{self._port} after sending", unknown_outcome=True
-                ) from None
-            except smtplib.SMTPException:
-                _quit(smtp)  # never kept after a failure; QUIT as before, if the server still listens
-                raise
-            except BaseException:
-                smtp.close()
-                raise
+            with _dropped_on_failure(smtp):
+                try:
+                    refused = smtp.send_message(email)
+                except TimeoutError:  # the message went out and no reply came: it may be delivered
+                    raise AlertError(
+                        f"{self.name}: no answer from {self._host}:{self._port} after sending", unknown_outcome=True
+                    ) from None
         except smtplib.SMTPAuthenticationError as exc:
             raise AlertError(f"{self.name}: login refused: {exc.smtp_code}", permanent=True) from None
         except smtplib.SMTPRecipientsRefused as exc:
@@ -153,15 +148,9 @@ class EmailChannel:
                 return smtp
             smtp.close()
         smtp = self._connect()
-        try:
+        with _dropped_on_failure(smtp):
             if self._user:
                 smtp.login(self._user, self._password or "")
-        except smtplib.SMTPException:
-            _quit(smtp)
-            raise
-        except BaseException:
-            smtp.close()
-            raise
         return smtp
 
     def _keep(self, smtp: smtplib.SMTP) -> None:
@@ -211,6 +200,20 @@ def _idle_and_open(smtp: smtplib.SMTP) -> bool:
         return not poller.poll(0)
     except (OSError, ValueError):  # a closed socket
         return False
+
+
+@contextmanager
+def _dropped_on_failure(smtp: smtplib.SMTP) -> Iterator[None]:
+    """A connection on which anything failed is never kept: QUIT after an SMTP error (the server still
+    listens), closed after any other."""
+    try:
+        yield
+    except smtplib.SMTPException:
+        _quit(smtp)
+        raise
+    except BaseException:
+        smtp.close()
+        raise
 
 
 def _quit(smtp: smtplib.SMTP) -> None:
