@@ -10,7 +10,7 @@ alike), and prints the median and the fastest wall time and the median CPU time 
   for a tiny RSS feed served on loopback by this script (the command checks that the URL is a feed);
 - `newswatch feeds list` and `newswatch status` on the same database (three feeds);
 - the floors under them, measured the same way in the same run: a new interpreter importing nothing, or only
-  SQLAlchemy, the settings (pydantic-settings) or the HTTP client, which the commands cannot do without;
+  SQLAlchemy, the settings or the HTTP client, which the commands cannot do without;
 - `load_rules(seeds/rules.yaml)` in a new process (the rule compilation a worker does at start), with an
   empty cache folder (cold, once: the dictionary and term caches are built) and with the caches built (warm).
 

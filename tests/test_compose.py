@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,7 @@ def test_the_image_installs_flower() -> None:
 def test_env_example_names_only_real_settings_and_every_channel_variable() -> None:
     names = set(re.findall(r"^#? ?(NEWSWATCH_[A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     channel_variables = {variable for kind in CHANNEL_KINDS.values() for variable in kind.env.values()}
-    settings = {f"NEWSWATCH_{name.upper()}" for name in Settings.model_fields}
+    settings = {f"NEWSWATCH_{spec.name.upper()}" for spec in fields(Settings)}
     assert names - settings - channel_variables == set()
     assert channel_variables <= names
     assert {"NEWSWATCH_API_TOKENS", "NEWSWATCH_LOG_FORMAT", "NEWSWATCH_USER_AGENT"} <= names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from newswatch.worker.config import Settings
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 
-@pytest.mark.parametrize("name", sorted(Settings.model_fields))
+@pytest.mark.parametrize("name", sorted(spec.name for spec in fields(Settings)))
 def test_every_setting_is_documented(name: str) -> None:
     assert f"NEWSWATCH_{name.upper()}" in README
 

@@ -9,6 +9,7 @@ name. Results are the plain records of worker.report, so `run --once` reports wh
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -101,7 +102,7 @@ def ingest_entry(self: Task, entry_id: int) -> dict[str, Any]:
     settings = runtime.settings
     if _crashed_starts(self) >= MAX_CRASHES:
         LOGGER.error("page of entry %s skipped after %d crashed attempts", entry_id, MAX_CRASHES)
-        settings = settings.model_copy(update={"fetch_pages": False})  # the entry's own text stands in
+        settings = replace(settings, fetch_pages=False)  # the entry's own text stands in
     try:
         ingested = pipeline.ingest_entry(
             entry_id,

@@ -21,9 +21,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from pydantic import SecretStr
-
 from newswatch.storage.errors import ConfigError
+from newswatch.worker.settings_values import Secret
 
 TOKENS_VARIABLE = "NEWSWATCH_API_TOKENS"
 MIN_TOKEN_LENGTH = 16
@@ -54,7 +53,7 @@ class Access:
         return found
 
 
-def parse_tokens(value: SecretStr | None) -> tuple[str, ...]:
+def parse_tokens(value: Secret | None) -> tuple[str, ...]:
     """The tokens of `NEWSWATCH_API_TOKENS` (comma separated); a `ConfigError` naming which one is unusable,
     never showing it."""
     if value is None:
@@ -83,7 +82,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def access_for(tokens: SecretStr | None, host: str) -> Access:
+def access_for(tokens: Secret | None, host: str) -> Access:
     """The access of a server bound to `host`: its tokens, or open on loopback; a `ConfigError` for a server
     that would answer anyone on the network without a token."""
     access = Access(parse_tokens(tokens))

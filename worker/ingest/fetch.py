@@ -68,7 +68,7 @@ def user_agent(settings: Settings) -> str:
     agent, contact = settings.user_agent, settings.contact_url
     if not contact or contact in agent:
         return agent
-    if agent == Settings.model_fields["user_agent"].default:
+    if agent == Settings.user_agent:  # the default, a class attribute
         return f"newswatch/0.1 (news monitoring; +{contact})"
     return f"{agent} (+{contact})"
 
