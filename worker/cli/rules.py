@@ -104,7 +104,11 @@ def rules_test(path: Path, articles: tuple[str, ...]) -> None:
     default=None,
     help="The rules file (default: NEWSWATCH_RULES).",
 )
-@click.option("--split", default=None, help="Only the lines of this split (their `split` field; default dev).")
+@click.option(
+    "--split",
+    default=None,
+    help="Only the lines of this split (a line without a `split` field is `dev`); without it, every line.",
+)
 @click.option(
     "--baseline",
     type=click.Path(path_type=Path),
