@@ -7,7 +7,9 @@ time a new process, the commands taking turns run by run (so that a change in th
 alike), and prints the median and the fastest wall time and the median CPU time (user + system) of:
 - `newswatch --help`, which loads no database or pipeline module;
 - `newswatch feeds add URL` on a temporary SQLite database (created and migrated by the first, untimed run),
-  for a tiny RSS feed served on loopback by this script (the command checks that the URL is a feed);
+  for a tiny RSS feed served on loopback by this script (the command checks that the URL is a feed), and, where
+  trio is installed (the test extra's selenium brings it; httpcore imports it whenever it can), the same command
+  with trio's import blocked, as a plain install runs it;
 - `newswatch feeds list` and `newswatch status` on the same database (three feeds);
 - the floors under them, measured the same way in the same run: a new interpreter importing nothing, or only
   SQLAlchemy, the settings or the HTTP client, which the commands cannot do without;
@@ -97,6 +99,15 @@ FLOORS = {
 if importlib.util.find_spec("trio") is not None:
     # httpcore imports trio whenever it is installed: the test extra's selenium installs it, a plain install not.
     FLOORS["  of which trio (test extra)"] = "import trio"
+NO_TRIO = "  same, as installed (no trio)"
+AS_INSTALLED = """
+import sys
+sys.modules["trio"] = None  # a plain install has no trio: httpcore then does without it
+sys.argv = ["newswatch", "feeds", "add", {url!r}]
+from newswatch.worker.cli import main
+main()
+"""
+"""`feeds add` as a plain install runs it, in the venv of the test extra: trio's import blocked."""
 FLOOR_SUMS = {
     "feeds list's floor (sum)": ("import sqlalchemy", "import the settings"),
     "feeds add's floor (sum)": ("import sqlalchemy", "import the settings", "import httpx + httpcore"),
@@ -172,9 +183,12 @@ def main() -> None:
         cases = {
             "newswatch --help": [*newswatch, "--help"],
             "newswatch feeds add URL": [*newswatch, "feeds", "add", url],
+            NO_TRIO: [sys.executable, "-c", AS_INSTALLED.format(url=url)],
             "newswatch feeds list": [*newswatch, "feeds", "list"],
             "newswatch status": [*newswatch, "status"],
         }
+        if "  of which trio (test extra)" not in FLOORS:
+            del cases[NO_TRIO]  # trio is not installed: the command above already runs as installed
         floors = {name: [sys.executable, "-c", code] for name, code in FLOORS.items()}
         times = timed_in_turns(cases | floors, runs=options.runs, env=env, cwd=cwd)
         print(f"{'command':<32} {'median':>8} {'fastest':>8} {'cpu':>8}   target   ({options.runs} runs, in turns)")
