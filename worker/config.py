@@ -18,9 +18,16 @@ from pathlib import Path
 from typing import Literal
 
 from newswatch.storage.errors import ConfigError
-from newswatch.worker.settings_values import ENV_PREFIX, Secret, from_environment, positive, within
+from newswatch.worker.settings_values import (
+    SECRET_MASK,
+    Secret,
+    from_environment,
+    positive,
+    variable,
+    within,
+)
 
-__all__ = ["ENV_PREFIX", "SECRET_MASK", "Secret", "Settings", "get_settings", "load_settings", "masked_url"]
+__all__ = ["SECRET_MASK", "Secret", "Settings", "get_settings", "load_settings", "masked_url"]
 
 
 def usable_cores() -> int:
@@ -153,7 +160,7 @@ def _absolute_sqlite(url: str) -> str:
     path = url[len(prefix) :] if url.startswith(prefix) else None
     if not path or path.startswith("/") or path.startswith(":memory:") or path.startswith("file:"):
         return url
-    return prefix + str(Path(path).expanduser().absolute())
+    return prefix + str(_absolute(Path(path)))
 
 
 def load_settings() -> Settings:
@@ -165,9 +172,6 @@ def load_settings() -> Settings:
 def get_settings() -> Settings:
     """The process-wide settings, read from the environment on first use."""
     return load_settings()
-
-
-SECRET_MASK = "**********"
 
 
 def masked_url(url: str) -> str:
@@ -189,5 +193,5 @@ def effective_settings(settings: Settings) -> dict[str, object]:
             value = masked_url(value)
         if isinstance(value, Secret):
             value = SECRET_MASK
-        shown[f"{ENV_PREFIX}{name.upper()}"] = str(value) if isinstance(value, Path) else value
+        shown[variable(name)] = str(value) if isinstance(value, Path) else value
     return shown

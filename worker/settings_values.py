@@ -18,6 +18,8 @@ from typing import Any
 from newswatch.storage.errors import ConfigError
 
 ENV_PREFIX = "NEWSWATCH_"
+SECRET_MASK = "**********"
+"""What a secret reads as wherever it is shown."""
 TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})
 FALSE = frozenset({"0", "false", "no", "off", "n", "f"})
 
@@ -35,10 +37,10 @@ class Secret:
         return self._value
 
     def __repr__(self) -> str:
-        return "Secret('**********')"
+        return f"Secret({SECRET_MASK!r})"
 
     def __str__(self) -> str:
-        return "**********"
+        return SECRET_MASK
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Secret) and other._value == self._value
@@ -92,7 +94,7 @@ def from_environment(
 
 
 def _shown(kind: object, raw: object) -> str:
-    return "'**********'" if Secret in _members(kind) else repr(raw)
+    return repr(SECRET_MASK) if Secret in _members(kind) else repr(raw)
 
 
 def _members(kind: object) -> tuple[object, ...]:
