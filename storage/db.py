@@ -65,10 +65,12 @@ def get_engine(url: str) -> Engine:
     return engine
 
 
-def dispose_engines() -> None:
-    """Forget every engine (after a fork, or when tests drop their database)."""
+def dispose_engines(*, close: bool = False) -> None:
+    """Forget every engine: after a fork without closing (the connections are the parent's), or with `close`
+    when a database is dropped or a test ends, so that no connection is left to be finalised by the garbage
+    collector at some later, arbitrary point in another thread's work."""
     for engine in _ENGINES.values():
-        engine.dispose(close=False)
+        engine.dispose(close=close)
     _ENGINES.clear()
     _READERS.clear()
     _SQLITE_TURNS.clear()

@@ -61,7 +61,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     reset_runtime()
     yield
     reset_runtime()
-    dispose_engines()
+    dispose_engines(close=True)
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def fresh_postgres() -> Iterator[str]:
     try:
         yield f"{base}/{name}"
     finally:
-        dispose_engines()
+        dispose_engines(close=True)
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -165,7 +165,7 @@ def own_postgres() -> Iterator[OwnPostgres]:
         server.as_postgres("createdb", "-h", str(server.socket_dir), "-U", "postgres", "newswatch")
         yield server
     finally:
-        dispose_engines()
+        dispose_engines(close=True)
         if server.data.exists() and server.running():
             server.as_postgres("pg_ctl", "-D", str(server.data), "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(root, ignore_errors=True)

@@ -141,6 +141,8 @@ class RulePlan:
         "fields",
         "tree",
         "weighted",
+        "weighted_by_anchor",
+        "weighted_always",
         "combining",
         "plain",
     )
@@ -162,6 +164,18 @@ class RulePlan:
         self.tree = tree
         self.weighted = tuple((clause, weight, needs(clause.node)) for clause, weight in weighted)
         """Weighted terms: (clause, weight, anchors): a term none of whose anchors occurs is not evaluated."""
+        by_anchor: dict[Anchor, list[int]] = defaultdict(list)
+        always: list[int] = []
+        for position, (_, _, groups) in enumerate(self.weighted):
+            if not groups:
+                always.append(position)
+            for anchor in min(groups, key=len, default=()):
+                by_anchor[anchor].append(position)
+        self.weighted_by_anchor = {anchor: tuple(positions) for anchor, positions in by_anchor.items()}
+        """Weighted terms (their positions) by one anchor of their smallest group: the terms an article may
+        score are found from the anchors it has, not by testing every term of a rule that has hundreds."""
+        self.weighted_always = tuple(always)
+        """Weighted terms that need no term (`NOT x`): looked at in every article."""
         self.combining = rule.tree is not None and combines(rule.tree)
         """Whether the query has AND, NEAR or NOT: a sentence with a mention may not satisfy it."""
         self.plain: tuple[tuple[bool, str, str, str], ...] | None = None
@@ -172,6 +186,14 @@ class RulePlan:
             items = tree.items if isinstance(tree, AnyClause) else (tree,)
             if all(isinstance(item, WordsClause) and item.field is None for item in items):
                 self.plain = tuple((i.prefix, i.key, i.term, i.text) for i in items if isinstance(i, WordsClause))
+
+    def scoring(self, found: set[Anchor]) -> list[int]:
+        """Positions of the weighted terms that may score in an article with these anchors, in order."""
+        index = self.weighted_by_anchor
+        positions = set(self.weighted_always)
+        for anchor in index.keys() & found:  # the intersection is made in C
+            positions.update(index[anchor])
+        return sorted(positions)
 
 
 class CompiledRules:

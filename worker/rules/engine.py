@@ -385,8 +385,10 @@ def evaluate(context: ArticleContext, plan: RulePlan) -> Outcome:
     scores: dict[tuple[str, int], float] = {}
     if plan.weighted:
         total = 0.0
-        for clause, weight, needs in plan.weighted:
-            if any(group.isdisjoint(context.found) for group in needs):
+        present, weighted = context.found, plan.weighted
+        for position in plan.scoring(present):
+            clause, weight, needs = weighted[position]
+            if len(needs) > 1 and any(group.isdisjoint(present) for group in needs):
                 continue  # a part of it has none of its terms here: it adds nothing
             mentions = evaluator.evaluate(clause) or []
             # Each sentence counts once: a NEAR pair, or a phrase inside another term, is one mention.
