@@ -9,6 +9,7 @@ Redis database number is flushed before and after use.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -44,6 +45,12 @@ REDIS_URL = os.environ.get("NEWSWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/1
 LOOPBACK_HOSTS = "127.0.0.1,localhost,::1"
 """The tests serve feeds, pages and webhooks on loopback, which newswatch refuses unless listed."""
 
+
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    # Started in the background by a shell without job control, pytest ignores Ctrl-C, and so would every
+    # command a test starts (an ignored signal stays ignored across exec): the tests that press Ctrl-C need
+    # it to reach those commands as it does from a terminal.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 _ENV_KEYS = [key for key in os.environ if key.startswith("NEWSWATCH_") and not key.startswith("NEWSWATCH_TEST_")]
 
