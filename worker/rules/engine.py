@@ -14,6 +14,8 @@ Semantics, in evaluation order:
    alone counts as the member says (`surname:`, see `persons`).
 5. A rule with weighted `terms` adds each term's weight for every sentence that mentions it (negative
    weights subtract) and holds when the sum reaches its `threshold` (and its `query`, if it has one, holds).
+   A sentence whose score a negative term brought to zero or below shows no evidence: its mentions are not
+   the hit's ("no intention of entering Syrian territory").
 6. A rule hits when it holds and it has at least `min_mentions` mentions. Its first snippet is the sentence
    that carries its meaning: the one where its query holds on its own (a NEAR or AND pair together), then
    the one with the highest weighted score, then the one with most distinct matched terms; ties go to the
@@ -385,6 +387,7 @@ def evaluate(context: ArticleContext, plan: RulePlan) -> Outcome:
     scores: dict[tuple[str, int], float] = {}
     if plan.weighted:
         total = 0.0
+        scored: _Found = []
         present, weighted = context.found, plan.weighted
         for position in plan.scoring(present):
             clause, weight, needs = weighted[position]
@@ -397,9 +400,10 @@ def evaluate(context: ArticleContext, plan: RulePlan) -> Outcome:
             for place in places:
                 scores[place] = scores.get(place, 0.0) + weight
             if weight > 0:
-                found += mentions
+                scored += mentions
         if total < (plan.threshold or 0.0):
             return Outcome(plan, None, f"threshold: {plan.threshold:g} (score {total:g})")
+        found += [m for m in scored if scores[(m[0].field, m[0].sentence)] > 0]
     return _held(context, plan, found, scores)
 
 

@@ -95,6 +95,14 @@ def test_weighted_terms_count_per_sentence_and_negative_weights_cancel(text: str
     assert (_rules(WEIGHTED, text) == {"raids"}) is matched
 
 
+def test_a_sentence_a_negative_weight_cancelled_shows_no_evidence() -> None:
+    text = "Air raid sirens sounded over the port. An air raid then hit the depot."
+    (hit,) = WEIGHTED.match(Article(source="t", title="", text=text))
+    assert [m.term for m in hit.matches] == ["air raid"]
+    assert [m.start for m in hit.matches] == [text.index("An air raid") + 3]
+    assert "sirens" not in " ".join(s.text for s in hit.snippets)
+
+
 def test_a_weighted_rule_explains_a_miss_by_its_score() -> None:
     (explanation,) = WEIGHTED.explain(Article(source="t", title="", text="Air raid sirens sounded."))
     assert explanation.hit is None and explanation.failed == "threshold: 3 (score 0)"
