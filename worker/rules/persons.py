@@ -46,6 +46,16 @@ RANKS = frozenset(
     }
 )
 """Words before a surname that name a rank or title, not another person ("Maj. Gen. Soleimani")."""
+GIVEN_NAMES = frozenset(
+    {
+        *("mohammed", "mohammad", "mohamed", "mohamad", "muhammad", "muhammed", "ahmed", "ahmad", "ali", "amir"),
+        *("mehdi", "karim", "hamza", "samir", "malik", "abdul"),
+        *("john", "james", "david", "michael", "george", "joseph", "daniel", "paul", "peter", "robert", "thomas"),
+        "william",
+    }
+)
+"""Given names that the English word list also holds as words: before a surname they are another man's given
+name ("Ahmed al-Mohandes", "Mohammad Soleimani"), not an ordinary capitalised word of a headline."""
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’]*)\.?[\s\-]+$")
 _FIELD_ORDER = {"title": 0, "text": 1}
 
@@ -98,16 +108,23 @@ class Person:
 
     def other_given_name(self, text: str, start: int) -> bool:
         """Whether a capitalised name that is not this person's stands just before the surname ("Hassan
-        Soleimani"); a rank, a title, a possessive or an ordinary capitalised word ("Yesterday") is not one."""
-        found = _WORD_BEFORE.search(text, max(0, start - 30), start)
-        if found is None or not found.group(1)[:1].isupper():
+        Soleimani"); a rank, a title, a possessive or an ordinary capitalised word ("Yesterday") is not one. A
+        particle between them is looked past: "Ahmed al-Mohandes" is another man."""
+        while True:
+            found = _WORD_BEFORE.search(text, max(0, start - 30), start)
+            if found is None:
+                return False
+            word = fold(found.group(1))
+            if word not in ARABIC_PARTICLES:
+                break
+            start = found.start()
+        if not found.group(1)[:1].isupper():
             return False
-        word = fold(found.group(1))
-        if word.endswith(("'s", "'")) or word in RANKS or word in self.given or word in ARABIC_PARTICLES:
+        if word.endswith(("'s", "'")) or word in RANKS or word in self.given:
             return False
         if skeleton(word) in self.given_keys:
             return False  # his given name in another spelling ("Qassim", "Kassem" for "Qasem")
-        return not simplemma.is_known(word, lang="en")
+        return word in GIVEN_NAMES or not simplemma.is_known(word, lang="en")
 
 
 def surname_mentions(

@@ -77,10 +77,32 @@ def test_near_counts_the_words_between_exactly(text: str, matched: bool) -> None
         ("Kassem Soleimani led the push.", {"always"}),  # his given name spelt otherwise
         ("Qassim Suleimani, head of the Quds Force, spoke.", {"always"}),
         ("Soleimani-led militias advanced on the town.", {"always"}),  # a compound saying what he did
+        ("Lawmaker Mohammad Soleimani spoke.", set()),  # a given name that is also in the word list
     ],
 )
 def test_a_surname_alone_counts_as_the_member_says(text: str, expected: set[str]) -> None:
     assert {use for use, rule_set in PERSONS.items() if _rules(rule_set, text)} == expected
+
+
+MUHANDIS = parse_rules(
+    "entities:\n  commanders:\n    kind: person\n    members:\n"
+    "      - {name: Abu Mahdi al-Muhandis, aliases: [Abu Mahdi al-Mohandes], surname: always}\n"
+    "rules:\n  - {name: commanders, query: '@commanders'}\n",
+    file="muhandis.yaml",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("Iraqi militia leader al-Muhandis was killed with him.", True),
+        ("Al-Mohandes, the deputy head of the PMF, spoke.", True),
+        ("Engineer Ahmed al-Mohandes opened a factory in Cairo.", False),  # another man, past the particle
+        ("Hassan al-Muhandis won the chess title.", False),
+    ],
+)
+def test_another_given_name_is_looked_for_past_a_particle(text: str, matched: bool) -> None:
+    assert (_rules(MUHANDIS, text) == {"commanders"}) is matched
 
 
 @pytest.mark.parametrize(
