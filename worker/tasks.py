@@ -3,7 +3,10 @@
 One task per feed poll, per article and per alert (a Redis round trip costs ~2 ms, an extraction 5-30 ms),
 never one per rule or per hit. Every task is idempotent (see worker.pipeline), so a redelivery is harmless.
 They are `shared_task`s, bound to the app the process built (worker.celery_app); callers send them by
-name. Results are the plain records of worker.report, so `run --once` reports what the embedded run does.
+name. Results are the plain records of worker.report, so `run --once` reports what the embedded run does. A
+task's result is stored only when its sender follows it (`run --once`, a caller of `send_task`): the tasks that
+beat's ticks and sweeps start, and the tasks those start, store none, so an unattended worker does not write
+(and read back) a result in Redis for every poll, page and alert that nobody reads.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
+from celery.app.task import get_actual_ignore_result
 from celery.utils.time import get_exponential_backoff_interval
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -60,7 +64,7 @@ def poll_due() -> list[int]:
     with session_scope(runtime.settings.database_url) as session:
         ids = [feed.id for feed in due_feeds(session, now=soon) if feed.id is not None]
     for feed_id in ids:
-        poll_feed.delay(feed_id)
+        poll_feed.apply_async((feed_id,), ignore_result=True)
     return ids
 
 
@@ -80,7 +84,8 @@ def poll_feed(self: Task, feed_id: int) -> dict[str, Any]:
         return {"error": str(exc)}
     except FeedError as exc:
         return {"error": str(exc)}
-    entries = [ingest_entry.delay(entry_id).id for entry_id in polled.entry_ids]
+    unread = _unread(self)
+    entries = [ingest_entry.apply_async((entry_id,), ignore_result=unread).id for entry_id in polled.entry_ids]
     return {
         "url": polled.url,
         "outcome": polled.outcome,
@@ -120,7 +125,8 @@ def ingest_entry(self: Task, entry_id: int) -> dict[str, Any]:
         return {"entry_id": entry_id, "error": str(exc), "article": None, "deliveries": []}
     if ingested is None:
         return {"entry_id": entry_id, "article": None, "deliveries": []}
-    deliveries = [deliver_alert.delay(alert_id).id for alert_id in ingested.alert_ids]
+    unread = _unread(self)
+    deliveries = [deliver_alert.apply_async((alert_id,), ignore_result=unread).id for alert_id in ingested.alert_ids]
     return {"entry_id": entry_id, "article": ingested.summary().to_json(), "deliveries": deliveries}
 
 
@@ -129,7 +135,7 @@ def sweep_entries() -> list[int]:
     """Beat's sweep of entries: hand on every entry row not done in time (its message lost, its worker killed)."""
     ids = pipeline.due_entries(get_runtime().settings)
     for entry_id in ids:
-        ingest_entry.delay(entry_id)
+        ingest_entry.apply_async((entry_id,), ignore_result=True)
     return ids
 
 
@@ -154,7 +160,7 @@ def deliver_alert(self: Task, alert_id: int, sent: list[int] | None = None, unti
         tries = self.request.retries - (until - RETRYING["max_retries"])
         raise self.retry(exc=exc, countdown=_blip(tries), max_retries=until) from exc
     if outcome.outcome in ("retry", "deferred") and outcome.retry_in is not None and outcome.retry_in <= MAX_COUNTDOWN:
-        deliver_alert.apply_async((alert_id,), countdown=outcome.retry_in + 1)
+        deliver_alert.apply_async((alert_id,), countdown=outcome.retry_in + 1, ignore_result=True)
     # Longer waits (a Slack Retry-After of an hour, a daily digest) are picked up by deliver_due instead.
     return outcome.to_json()
 
@@ -166,8 +172,13 @@ def deliver_due() -> list[int]:
     with session_scope(runtime.settings.database_url) as session:
         ids = due_alert_ids(session)
     for alert_id in ids:
-        deliver_alert.delay(alert_id)
+        deliver_alert.apply_async((alert_id,), ignore_result=True)
     return ids
+
+
+def _unread(task: Task) -> bool:
+    """Whether nobody follows this task's result, so nobody will follow the results of the tasks it starts."""
+    return bool(get_actual_ignore_result(task, task.request))
 
 
 def _blip(retries: int) -> int:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import redis
 from celery import Celery
 from celery.result import AsyncResult
 from pytest_httpserver import HTTPServer
@@ -250,3 +251,25 @@ def test_posts_on_one_live_page_are_told_apart_on_the_workers_too(stack: WorkerS
     assert poll.get(timeout=10)["discovered"] == httpserver.url_for("/live.xml")
     assert _counts(stack.database_url)["urls"] == sorted(f"{httpserver.url_for(day)}#post-{n}" for n in range(1, 10))
     assert len([r for r, _ in httpserver.log if r.path == day]) == 1  # read for its feed link, never as an article
+
+
+def test_the_work_a_beat_tick_starts_stores_no_result_in_redis(stack: WorkerStack, httpserver: HTTPServer) -> None:
+    _serve_feed(httpserver, "/feed.xml", _rss(httpserver, ["/news/border", "/news/tanf"]))
+    _serve_pages(httpserver)
+    with session_scope(stack.database_url) as session:
+        feed, _ = add_feed(session, httpserver.url_for("/feed.xml"), interval_seconds=900)
+    results = redis.Redis.from_url(stack.redis_url)
+    earlier = set(results.keys("celery-task-meta-*"))  # other tests' on this worker
+    tick = _app(stack).send_task("newswatch.poll_due")  # as beat sends it
+    assert tick.get(timeout=30) == [feed.id]
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with session_scope(stack.database_url) as session:
+            statuses = [a.status for a in session.exec(select(Alert))]
+        if len(statuses) == 3 and set(statuses) == {"sent"}:
+            break
+        time.sleep(0.2)
+    assert statuses == ["sent"] * 3  # the poll, two pages and three alerts were done
+    # Only the tick's own result, which its sender read: none for the poll, the pages or the alerts.
+    assert set(results.keys("celery-task-meta-*")) - earlier == {f"celery-task-meta-{tick.id}".encode()}
