@@ -49,7 +49,7 @@ RANKS = frozenset(
 GIVEN_NAMES = frozenset(
     {
         *("mohammed", "mohammad", "mohamed", "mohamad", "muhammad", "muhammed", "ahmed", "ahmad", "ali", "amir"),
-        *("mehdi", "karim", "hamza", "samir", "malik", "abdul"),
+        *("mehdi", "karim", "hamza", "samir", "malik", "abdul", "sara", "iman", "mina", "sina"),
         *("john", "james", "david", "michael", "george", "joseph", "daniel", "paul", "peter", "robert", "thomas"),
         "william",
     }
