@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import simplemma
-
 from newswatch.worker.rules import term_cache
 from newswatch.worker.rules.loader import ParsedRule
 from newswatch.worker.rules.query import And, Entity, Near, Node, Not, Or, Words
-from newswatch.worker.rules.text import fold, tokenize
+from newswatch.worker.rules.text import english_word, fold, tokenize
 
 Anchor = tuple[str, str]  # ("word", key) | ("prefix", term) | ("entity", list name)
 
@@ -126,9 +124,5 @@ def _anchor_cost(anchors: list[tuple[str, str, float]]) -> float:
 def _word_cost(text: str) -> float:
     """Names (capitalised in the query, or unknown to the dictionary: "Muhandis") are rarer in news than
     dictionary words ("border"); longer phrases are rarer than short ones."""
-    name = text[:1].isupper() or not term_cache.recall("known", fold(text), _known)
+    name = text[:1].isupper() or not term_cache.recall("known", fold(text), english_word)
     return (1.0 if name else 4.0) / (1 + len(text) / 20)
-
-
-def _known(form: str) -> bool:
-    return simplemma.is_known(form, lang="en")

@@ -12,11 +12,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import simplemma
-
 from newswatch.worker.rules.loader import EntityMember
 from newswatch.worker.rules.scan import ArticleTerms, Occurrence, fuzzy_ok
-from newswatch.worker.rules.text import ARABIC_PARTICLES, fold, skeleton, tokenize
+from newswatch.worker.rules.text import ARABIC_PARTICLES, english_word, fold, skeleton, tokenize
 
 RANKS = frozenset(
     {
@@ -124,7 +122,7 @@ class Person:
             return False
         if skeleton(word) in self.given_keys:
             return False  # his given name in another spelling ("Qassim", "Kassem" for "Qasem")
-        return word in GIVEN_NAMES or not simplemma.is_known(word, lang="en")
+        return word in GIVEN_NAMES or not english_word(word)
 
 
 def surname_mentions(

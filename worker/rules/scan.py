@@ -27,11 +27,19 @@ from functools import lru_cache, partial
 from typing import NamedTuple
 
 import ahocorasick
-import simplemma
 
 from newswatch.worker.rules import term_cache
 from newswatch.worker.rules.lexicon import inflections
-from newswatch.worker.rules.text import ARABIC_PARTICLES, Sentences, Token, fold, lemma, skeleton, tokenize
+from newswatch.worker.rules.text import (
+    ARABIC_PARTICLES,
+    Sentences,
+    Token,
+    english_word,
+    fold,
+    lemma,
+    skeleton,
+    tokenize,
+)
 
 MIN_SKELETON_LETTERS = 7
 MIN_SKELETON_SOUNDS = 4
@@ -186,7 +194,7 @@ def _compound_splits(word: str) -> list[str]:
     result = []
     for cut in range(3, len(word) - 2):
         left, right = word[:cut], word[cut:]
-        if simplemma.is_known(left, lang="en") and simplemma.is_known(right, lang="en") and len(right) >= 3:
+        if english_word(left) and english_word(right) and len(right) >= 3:
             result += [left + sep + form for form in _forms(right) for sep in (" ", "-")]
     return result
 
@@ -450,13 +458,15 @@ def fuzzy_ok(form: str) -> bool:
 
 def alike(form: str, known: str) -> bool:
     """Whether a word with a name's skeleton is that name in another spelling ("Suleimani", "Yaroubiya"),
-    not another word that only shares its consonants ("Kasongo" and the crossing "Kuznica") or the adjective
-    made from it ("Pakistani"); both long enough to tell (see `MIN_SKELETON_LETTERS`)."""
+    not another word that only shares its consonants ("Kasongo" and the crossing "Kuznica"), the adjective
+    made from it ("Pakistani") or an English word capitalised in a headline ("Terrible" is no "Trebil"); both
+    long enough to tell (see `MIN_SKELETON_LETTERS`)."""
     return (
         fuzzy_ok(form)
         and fuzzy_ok(known)
         and not _nationality(form, known)
         and SequenceMatcher(None, form, known).ratio() >= MIN_LIKENESS
+        and not english_word(form)
     )
 
 

@@ -73,6 +73,13 @@ def _word(word: str, language: str) -> tuple[str, str, int]:
 
 
 @lru_cache(maxsize=200_000)
+def english_word(form: str) -> bool:
+    """Whether a folded word is in the English dictionary: an ordinary word ("terrible", "ahmed"), not only
+    a name."""
+    return simplemma.is_known(form, lang="en")
+
+
+@lru_cache(maxsize=200_000)
 def lemma(form: str, language: str = "en") -> str:
     """The dictionary form of a folded word (cached: the vocabulary of news is small; English ones also on
     disk, see `term_cache`)."""
