@@ -106,13 +106,13 @@ class NoneClause(Clause):
 
 
 class NearClause(Clause):
-    """NEAR; `left_first`: its right side is not evaluated when the left one fails (it has no AND, the only
-    clause whose failure is reported from inside, so skipping it changes no explanation); `narrow`: its right
-    side, a query of its own (a nested NEAR, an OR with one), is evaluated only in the sentences the left
-    side occurs in (the only ones a pair can be in), which holds when it has no NEAR/any, whose pairs cross
-    sentences."""
+    """NEAR or PRE (`ordered`); `left_first`: its right side is not evaluated when the left one fails (it has
+    no AND, the only clause whose failure is reported from inside, so skipping it changes no explanation);
+    `narrow`: its right side, a query of its own (a nested NEAR, an OR with one), is evaluated only in the
+    sentences the left side occurs in (the only ones a pair can be in), which holds when it has no NEAR/any,
+    whose pairs cross sentences."""
 
-    __slots__ = ("left", "right", "distance", "across", "left_first", "narrow")
+    __slots__ = ("left", "right", "distance", "across", "ordered", "left_first", "narrow")
 
     def __init__(self, node: Near, left: Clause, right: Clause) -> None:
         super().__init__(node)
@@ -120,6 +120,7 @@ class NearClause(Clause):
         self.right = right
         self.distance = node.distance
         self.across = node.across_sentences
+        self.ordered = node.ordered
         self.left_first = not has_and(node.right)
         self.narrow = self.left_first and not self.across and not right.local and not crosses(node.right)
 

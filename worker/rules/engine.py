@@ -7,7 +7,8 @@ Semantics, in evaluation order:
    inflections do not matter, so "air strike", "air-strike", "airstrike" and "airstrikes" are one term.
 3. Only rules whose anchor terms occur (terms they cannot hold without) or that have no required term at
    all are evaluated: AND needs every part, OR any, NOT none, NEAR/n both sides in one sentence with at
-   most n words between them (NEAR/n/any: in one field, across sentences).
+   most n words between them (NEAR/n/any: in one field, across sentences), PRE/n the same with a mention
+   of the left side before one of the right side.
 4. Entity members match transliteration-aware (see `text.skeleton`, particles like al- skipped, names
    only where the article capitalises them); a name counts for every list that has it. A place written as an
    actor's patron ("Iran-backed", "US-led") is no mention of it. A person's surname
@@ -263,10 +264,12 @@ class _Evaluator:
         for b in right:
             if anywhere or b[0].sentence in sentences:
                 places.setdefault((b[0].field, -1 if anywhere else b[0].sentence), []).append(b)
-        text, distance, fields = clause.text, clause.distance, self.terms.fields
+        text, distance, fields, ordered = clause.text, clause.distance, self.terms.fields, clause.ordered
         pairs = []
         for a in left:
             for b in places.get((a[0].field, -1 if anywhere else a[0].sentence), ()):
+                if ordered and a[0].start >= b[0].start:
+                    continue  # PRE: the left side's mention first
                 if _within(fields[a[0].field], a[0], b[0], distance):
                     pairs += [(a[0], a[1], text), (b[0], b[1], text)]
         return pairs or None

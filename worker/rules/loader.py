@@ -131,9 +131,9 @@ class RuleModel(BaseModel):
     query: str | None = Field(
         default=None,
         min_length=1,
-        description='Words, "phrases", =as-written, AND, OR, NOT, ( ), NEAR/n, prefix*, title: text: source:domain '
-        "lang:code, @entity-list. Checked on load: the query must parse and every @list must be defined under "
-        "`entities`. Required unless the rule has weighted `terms`.",
+        description='Words, "phrases", =as-written, AND, OR, NOT, ( ), NEAR/n, PRE/n, prefix*, title: text: '
+        "source:domain lang:code, @entity-list. Checked on load: the query must parse and every @list must be "
+        "defined under `entities`. Required unless the rule has weighted `terms`.",
     )
     terms: list[WeightedTerm] = Field(
         default_factory=list,

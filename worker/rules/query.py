@@ -4,8 +4,9 @@
     or      := and ("OR" and)*
     and     := unary (["AND"] unary)*          adjacent clauses are ANDed
     unary   := "NOT" unary | near
-    near    := primary ("NEAR/" n ["/any"] primary)*   within n words, either order, in one sentence
-                                                 (with /any: also across sentences)
+    near    := primary (("NEAR/" | "PRE/") n ["/any"] primary)*   within n words, in one sentence (with
+                                                 /any: also across sentences); NEAR in either order, PRE
+                                                 with the left side first ("fled PRE/2 Syria")
     primary := "(" or ")" | field ":" primary | ["="] word | word "*" | ["="] '"' phrase '"' | "@" entity-list
 
 A word or phrase matches its inflections ("struck" also finds "strikes"); written after "=" it matches only
@@ -107,10 +108,13 @@ class Near:
     distance: int
     across_sentences: bool = False
     """NEAR keeps to one sentence ("went on strike. Private jet owners" is no air strike) unless `/any`."""
+    ordered: bool = False
+    """PRE: the left side comes first ("fled PRE/2 @countries" is not "France, before fleeing")."""
 
     def __str__(self) -> str:
         scope = "/any" if self.across_sentences else ""
-        return f"{_wrap(self.left)} NEAR/{self.distance}{scope} {_wrap(self.right)}"
+        operator = "PRE" if self.ordered else "NEAR"
+        return f"{_wrap(self.left)} {operator}/{self.distance}{scope} {_wrap(self.right)}"
 
 
 Node = Words | Entity | Meta | And | Or | Not | Near
@@ -130,7 +134,7 @@ _LEXEME = re.compile(
   | (?P<lparen>\()
   | (?P<rparen>\))
   | (?P<phrase>"[^"]*"?)
-  | (?P<near>NEAR/\d*(?:/any)?)
+  | (?P<near>(?:NEAR|PRE)/\d*(?:/any)?)
   | (?P<field>[A-Za-z]+:)
   | (?P<entity>@[\w-]*)
   | (?P<exact>=(?=["\w]))
@@ -172,7 +176,7 @@ class _Parser:
         node = self._or()
         if self.index < len(self.lexemes):
             lexeme = self.lexemes[self.index]
-            expected = "an operator (AND, OR, NEAR/n)"
+            expected = "an operator (AND, OR, NEAR/n, PRE/n)"
             if lexeme.kind == "rparen":
                 raise QueryError(f"unmatched ')': expected {expected} or the end", lexeme.column)
             raise QueryError(f"unexpected {lexeme.text!r}: expected {expected}", lexeme.column)
@@ -212,11 +216,14 @@ class _Parser:
     def _near(self) -> Node:
         node = self._primary()
         while (lexeme := self._peek()) is not None and lexeme.kind == "near":
-            digits, _, scope = lexeme.text.removeprefix("NEAR/").partition("/")
+            operator, _, rest = lexeme.text.partition("/")
+            digits, _, scope = rest.partition("/")
             if not digits or int(digits) < 1:
-                raise QueryError("NEAR needs a distance in words: expected NEAR/n with n >= 1", lexeme.column)
+                raise QueryError(
+                    f"{operator} needs a distance in words: expected {operator}/n with n >= 1", lexeme.column
+                )
             self.index += 1
-            node = Near(node, self._primary(), int(digits), across_sentences=scope == "any")
+            node = Near(node, self._primary(), int(digits), across_sentences=scope == "any", ordered=operator == "PRE")
         return node
 
     def _primary(self, field: str | None = None) -> Node:

@@ -33,6 +33,8 @@ from newswatch.worker.rules.query import And, Entity, Meta, Near, Not, Or, Query
             "title:(=was NEAR/2/any held)",
             Near(Words("was", field="title", exact=True), Words("held", field="title"), 2, True),
         ),
+        ("fled PRE/2 Syria", Near(Words("fled"), Words("Syria"), 2, ordered=True)),
+        ("a PRE/3/any b", Near(Words("a"), Words("b"), 3, True, ordered=True)),
     ],
 )
 def test_queries_parse_to_their_clauses(query: str, tree: object) -> None:
@@ -48,6 +50,7 @@ def test_queries_parse_to_their_clauses(query: str, tree: object) -> None:
         ("airstrike)", 9, "unmatched ')'"),
         ('"border crossing', 0, "unterminated phrase"),
         ("strike NEAR/ jet", 7, "NEAR needs a distance"),
+        ("fled PRE/0 Syria", 5, "PRE needs a distance"),
         ("st*", 0, "at least 3 letters"),
         ("str*ke", 3, "only allowed at the end"),
         ("author:smith", 0, "unknown field 'author:'"),
@@ -65,7 +68,14 @@ def test_mistakes_say_where_and_what_was_expected(query: str, column: int, messa
 
 @pytest.mark.parametrize(
     "query",
-    ["airstrike", '"air strike" OR drone*', "(a OR b) NEAR/3 c", "title:x NOT y", '="was held" NEAR/2 =crossed'],
+    [
+        "airstrike",
+        '"air strike" OR drone*',
+        "(a OR b) NEAR/3 c",
+        "title:x NOT y",
+        '="was held" NEAR/2 =crossed',
+        "fled PRE/2 (Syria OR Iraq)",
+    ],
 )
 def test_clauses_render_back_to_equivalent_queries(query: str) -> None:
     tree = parse_query(query)

@@ -63,6 +63,25 @@ def test_near_counts_the_words_between_exactly(text: str, matched: bool) -> None
     assert ("same" in _rules(NEAR, text)) is matched
 
 
+ORDERED = parse_rules(
+    "rules:\n  - {name: pre, query: 'fled PRE/2 (France OR Syria)'}\n"
+    "  - {name: near, query: 'fled NEAR/2 (France OR Syria)'}\n",
+    file="pre.yaml",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Thousands fled to Syria overnight.", {"pre", "near"}),
+        ("Thieves robbed the Louvre in Paris, France, before fleeing on motorbikes.", {"near"}),  # France first
+        ("Thousands fled to the north of Syria.", set()),  # four words between: too far for either
+    ],
+)
+def test_pre_needs_its_left_side_first(text: str, expected: set[str]) -> None:
+    assert _rules(ORDERED, text) == expected
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
