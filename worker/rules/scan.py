@@ -51,6 +51,9 @@ NATIONALITY_ENDINGS = ("i", "ian", "ani", "ese")
 "Sudanese"): another word, which a name in another spelling is not."""
 MIN_LIKENESS = 0.6
 """How alike (difflib's ratio) a skeleton match must be spelt: transliterations score 0.75-0.9."""
+MAX_LENGTH_DIFFERENCE = 2
+"""Letters a name in another spelling may have more or fewer (a doubled letter, a vowel: "Qassem", "Yaarubiyah");
+a word longer by a suffix is another name ("Harutyunyan" is not the crossing "Hairatan")."""
 MAX_VARIANTS = 200
 """Spellings per term at most (inflections times separators); the commonest come first."""
 _SEPARATORS = (" ", "-", "")
@@ -458,13 +461,15 @@ def fuzzy_ok(form: str) -> bool:
 
 def alike(form: str, known: str) -> bool:
     """Whether a word with a name's skeleton is that name in another spelling ("Suleimani", "Yaroubiya"),
-    not another word that only shares its consonants ("Kasongo" and the crossing "Kuznica"), the adjective
-    made from it ("Pakistani") or an English word capitalised in a headline ("Terrible" is no "Trebil"); both
-    long enough to tell (see `MIN_SKELETON_LETTERS`)."""
+    not another word that only shares its consonants ("Kasongo" and the crossing "Kuznica") or is longer by a
+    suffix ("Harutyunyan" and "Hairatan"), the adjective made from it ("Pakistani") or an English word
+    capitalised in a headline ("Terrible" and "Turaibil"); both long enough to tell (see
+    `MIN_SKELETON_LETTERS`)."""
     return (
         fuzzy_ok(form)
         and fuzzy_ok(known)
         and not _nationality(form, known)
+        and abs(len(form) - len(known)) <= MAX_LENGTH_DIFFERENCE
         and SequenceMatcher(None, form, known).ratio() >= MIN_LIKENESS
         and not english_word(form)
     )

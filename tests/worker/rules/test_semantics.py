@@ -167,7 +167,7 @@ def test_short_names_are_spelt_exactly(text: str) -> None:
 
 
 PLACES = parse_rules(
-    "entities:\n  crossings:\n    kind: place\n    members: [Kuznica, al-Yarubiyah, Semalka, Trebil | Turaibil]\n"
+    "entities:\n  crossings:\n    kind: place\n    members: [Kuznica, al-Yarubiyah, Semalka, Trebil | Turaibil, Hairatan]\n"
     "rules:\n  - {name: crossings, query: '@crossings'}\n",
     file="places.yaml",
 )
@@ -181,6 +181,8 @@ PLACES = parse_rules(
         ("Spokesman Kudura Kasongo said the minister was sacked.", False),  # same consonants as Kuznica
         ("Trucks crossed at Turaybil into Jordan.", True),
         ("Constantine Is a Terrible Adaptation", False),  # an English word capitalised in a headline ("Turaibil")
+        ("Ex-leader Arayik Harutyunyan was sentenced to life.", False),  # longer by a suffix than "Hairatan"
+        ("Trucks waited at Hayratan for a week.", True),
     ],
 )
 def test_a_long_name_in_another_spelling_matches_but_not_a_word_sharing_its_consonants(
