@@ -167,7 +167,8 @@ def test_short_names_are_spelt_exactly(text: str) -> None:
 
 
 PLACES = parse_rules(
-    "entities:\n  crossings:\n    kind: place\n    members: [Kuznica, al-Yarubiyah, Semalka, Trebil | Turaibil, Hairatan]\n"
+    "entities:\n  crossings:\n    kind: place\n"
+    "    members: [Kuznica, al-Yarubiyah, Semalka, Trebil | Turaibil, Hairatan]\n"
     "rules:\n  - {name: crossings, query: '@crossings'}\n",
     file="places.yaml",
 )
