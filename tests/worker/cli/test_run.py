@@ -101,8 +101,11 @@ def _run_until(env: dict[str, str], cwd: Path, wanted: str, timeout: float = 60.
 
 
 def _local(when: datetime | None) -> str:
+    """The time as `run` shows it: local, with the date when it is not today (a poll due after midnight)."""
     assert when is not None
-    return f"{when.astimezone():%H:%M:%S}"
+    local = when.astimezone()
+    today = datetime.now().astimezone().date()
+    return f"{local:%H:%M:%S}" if local.date() == today else f"{local:%Y-%m-%d %H:%M:%S}"
 
 
 def test_run_shows_each_rounds_summary_and_when_the_next_poll_is(
