@@ -347,6 +347,7 @@ def _settled(url: str) -> bool:
     return entries == {"done"} and alerts <= {"sent"}
 
 
+@pytest.mark.timeout(300)  # a first round, a ten-second outage and the rounds that settle it, on a loaded machine
 def test_postgresql_down_mid_round_loses_nothing(httpserver: HTTPServer, tmp_path: Path) -> None:
     """A 200-item feed; PostgreSQL stopped (immediate mode) for 10 s once the round has stored some articles.
     Tasks retry the database errors; entries still pending when the round ends are handed on by the next
