@@ -2,9 +2,10 @@
 
 A rules file (YAML, schema in `schema.json`) has optional `entities:` (named lists of people or places
 with their spellings, used in queries as `@name`) and `rules:`, each with a `name` and a `query` in the
-language of `query.py` (words, "phrases", AND, OR, NOT, parentheses, NEAR/n, prefix*, title:, text:,
+language of `query.py` (words, "phrases", AND, OR, NOT, parentheses, NEAR/n, PRE/n, prefix*, title:, text:,
 source:, lang:). Matching semantics are stated in `engine.py`. A rule set is compiled once per version
-(content hash of the file); `RuleCache` re-reads an edited file without a restart.
+(content hash of the file) and kept on disk for the next start (`compiled_cache`); `RuleCache` re-reads an
+edited file without a restart.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from newswatch.worker.article import Article
 from newswatch.worker.errors import RuleError
+from newswatch.worker.rules import compiled_cache
 from newswatch.worker.rules.engine import (
     ArticleContext,
     CompiledRules,
@@ -26,7 +28,7 @@ from newswatch.worker.rules.engine import (
     to_hit,
 )
 from newswatch.worker.rules.evidence import Match, RuleHit, Snippet
-from newswatch.worker.rules.loader import EntityList, ParsedRule, RuleModel, read_rules, read_rules_file
+from newswatch.worker.rules.loader import EntityList, ParsedRule, RuleModel, read_rules, read_rules_text
 
 __all__ = [
     "Explanation",
@@ -97,9 +99,19 @@ def parse_rules(text: str, *, file: str) -> RuleSet:
 
 def load_rules(path: Path, *, channels: Collection[str] | None = None) -> RuleSet:
     """A rule set from a rules file; raises `RuleError` naming file, line and column of every mistake.
-    `channels`: the configured channel names, which rules' `alert` lists must name (None: not checked)."""
-    version, entities, rules = read_rules_file(path, channels=channels)
-    return RuleSet(version, entities, rules, str(path))
+    `channels`: the configured channel names, which rules' `alert` lists must name (None: not checked). The
+    compiled set of a text compiled before (with the same channels and code) is read from the cache folder
+    (see `compiled_cache`)."""
+    text = read_rules_text(path)
+    name = compiled_cache.key(text, channels)
+    kept = compiled_cache.load(name)
+    if isinstance(kept, RuleSet):
+        kept.source = str(path)
+        return kept
+    version, entities, rules = read_rules(text, file=str(path), channels=channels)
+    rule_set = RuleSet(version, entities, rules, str(path))
+    compiled_cache.store(name, rule_set)
+    return rule_set
 
 
 class RuleCache:
@@ -120,10 +132,10 @@ class RuleCache:
         stamp = (stat.st_mtime_ns, stat.st_size)
         if self.current is not None and stamp == self._stamp:
             return self.current
-        version, entities, rules = read_rules_file(self.path, channels=self.channels)
-        if self.current is None or version != self.current.version:
+        rule_set = load_rules(self.path, channels=self.channels)
+        if self.current is None or rule_set.version != self.current.version:
             if self.current is not None:
-                LOGGER.info("rules: %s changed, now version %s", self.path, version)
-            self.current = RuleSet(version, entities, rules, str(self.path))
+                LOGGER.info("rules: %s changed, now version %s", self.path, rule_set.version)
+            self.current = rule_set
         self._stamp = stamp
         return self.current

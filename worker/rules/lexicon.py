@@ -119,15 +119,16 @@ def _read(path: Path) -> tuple[Forms, Table] | None:
     return found[0], found[1]
 
 
-def write_cache(path: Path, content: Any, what: str) -> None:
-    """Write a marshal cache file whole or not at all (a temporary file renamed over it); a folder that cannot
-    be written is only logged: the cache is `what`, built again at the next start."""
+def write_cache(path: Path, content: Any, what: str, dump: Callable[[Any, Any], None] = marshal.dump) -> None:
+    """Write a cache file (marshal unless `dump` says otherwise) whole or not at all (a temporary file renamed
+    over it); a folder that cannot be written is only logged: the cache is `what`, built again at the next
+    start."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as file:
-                marshal.dump(content, file)
+                dump(content, file)
             os.replace(temporary, path)
         except BaseException:
             os.unlink(temporary)

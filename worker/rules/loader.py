@@ -253,13 +253,6 @@ def read_rules(
     return checked.version, checked.entities, checked.rules
 
 
-def read_rules_file(
-    path: Path, *, channels: Collection[str] | None = None
-) -> tuple[str, dict[str, EntityList], list[ParsedRule]]:
-    """`read_rules` on a file; an unreadable file is a `RuleError` naming it."""
-    return read_rules(read_rules_text(path), file=str(path), channels=channels)
-
-
 def read_rules_text(path: Path) -> str:
     """The text of a rules file; an unreadable one is a `RuleError` naming it."""
     try:

@@ -286,6 +286,8 @@ class TermIndex:
         self.surname_keys: set[str] = set()
         self._capitalised: dict[str, _Capitalised | None] = {}
         """Capitalised word -> what it may begin here (a surname, names), else None."""
+        self._scans = False
+        """Whether the automaton holds anything (set by `build`)."""
 
     def add_word(self, key: str, text: str, *, exact: bool = False) -> None:
         if (key, text) in self._words:
@@ -348,10 +350,14 @@ class TermIndex:
             add(key, (len(key), words, prefixes, names))
         if stored:
             self._automaton.make_automaton()
+        self._scans = bool(stored)
+        # The tables the automaton was made from are not read by a scan: let them go (memory, and a kept
+        # compiled set's size, `compiled_cache`).
+        self._entries, self._keys, self._words = defaultdict(list), {}, set()
 
     def scan(self, terms: ArticleTerms, name: str, text: str) -> None:
         """Record every term occurrence in one field of an article."""
-        if not self._entries:
+        if not self._scans:
             return
         padded = scan_text(text)
         starts = terms.sentences.bounds(name)[0]

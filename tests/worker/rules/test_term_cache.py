@@ -65,6 +65,9 @@ def rules(tmp_path: Path) -> Path:
 
 
 def _probe(cache: Path, rules: Path) -> dict[str, object]:
+    """A start compiling `rules` (a compiled set kept by an earlier start is removed first: it would be read instead,
+    see `compiled_cache`)."""
+    shutil.rmtree(cache / "rules", ignore_errors=True)
     env = {**os.environ, "NEWSWATCH_CACHE_DIR": str(cache)}
     args = [sys.executable, "-c", PROBE, str(rules), *map(str, TEXTS)]
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
