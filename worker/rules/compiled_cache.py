@@ -41,6 +41,7 @@ KEEP = 8
 
 
 def folder() -> Path:
+    """Where compiled rule sets are kept: `rules/` of the cache folder the environment names now."""
     return cache_dir() / "rules"
 
 
