@@ -28,7 +28,14 @@ from newswatch.worker.rules.engine import (
     to_hit,
 )
 from newswatch.worker.rules.evidence import Match, RuleHit, Snippet
-from newswatch.worker.rules.loader import EntityList, ParsedRule, RuleModel, read_rules, read_rules_text
+from newswatch.worker.rules.loader import (
+    EntityList,
+    ParsedRule,
+    RuleModel,
+    read_rules,
+    read_rules_text,
+    rules_version,
+)
 
 __all__ = [
     "Explanation",
@@ -102,7 +109,11 @@ def load_rules(path: Path, *, channels: Collection[str] | None = None) -> RuleSe
     `channels`: the configured channel names, which rules' `alert` lists must name (None: not checked). The
     compiled set of a text compiled before (with the same channels and code) is read from the cache folder
     (see `compiled_cache`)."""
-    text = read_rules_text(path)
+    return _rule_set(read_rules_text(path), path, channels)
+
+
+def _rule_set(text: str, path: Path, channels: Collection[str] | None) -> RuleSet:
+    """The rule set of a rules file's text: the one kept for it, else compiled (and kept)."""
     name = compiled_cache.key(text, channels)
     kept = compiled_cache.load(name)
     if isinstance(kept, RuleSet):
@@ -132,8 +143,9 @@ class RuleCache:
         stamp = (stat.st_mtime_ns, stat.st_size)
         if self.current is not None and stamp == self._stamp:
             return self.current
-        rule_set = load_rules(self.path, channels=self.channels)
-        if self.current is None or rule_set.version != self.current.version:
+        text = read_rules_text(self.path)
+        if self.current is None or rules_version(text) != self.current.version:  # touched, not edited: kept
+            rule_set = _rule_set(text, self.path, self.channels)
             if self.current is not None:
                 LOGGER.info("rules: %s changed, now version %s", self.path, rule_set.version)
             self.current = rule_set

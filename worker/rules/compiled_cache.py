@@ -30,7 +30,7 @@ import ahocorasick
 import pydantic
 import simplemma
 
-from newswatch.worker.rules.lexicon import cache_dir, write_cache
+from newswatch.worker.rules.lexicon import cache_dir, source_digest, write_cache
 
 LOGGER = logging.getLogger(__name__)
 
@@ -86,10 +86,6 @@ def store(name: str, rule_set: object) -> None:
 def _environment() -> str:
     """What a compiled set depends on besides its text: this format, Python, the libraries and the engine's
     code (every module of this package)."""
-    digest = hashlib.sha256()
-    for module in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(module.name.encode())
-        digest.update(module.read_bytes())
     library = Path(ahocorasick.__file__ or "")
     try:
         built = library.stat()
@@ -103,6 +99,6 @@ def _environment() -> str:
             pydantic.VERSION,
             simplemma.__version__,
             automaton,
-            digest.hexdigest(),
+            source_digest(sorted(Path(__file__).parent.glob("*.py"))),
         )
     )

@@ -18,13 +18,14 @@ the wrapper is not installed and simplemma decodes its own dictionary: slower, s
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import marshal
 import os
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,18 @@ def _build() -> tuple[Forms, Table]:
         forms[form.encode()] = base.encode()
         grouped[fold(base)].append(fold(form))
     return forms, {base: tuple(dict.fromkeys(folded)) for base, folded in grouped.items()}
+
+
+def source_digest(modules: Iterable[Path]) -> str:
+    """A digest of the code a cache's content comes from, so that a changed module is never served an answer
+    the old code gave (a module that cannot be read counts by its path)."""
+    digest = hashlib.sha256()
+    for module in modules:
+        try:
+            digest.update(module.read_bytes())
+        except OSError:
+            digest.update(str(module).encode())
+    return digest.hexdigest()
 
 
 def read_cache(path: Path, what: str) -> Any:

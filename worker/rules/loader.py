@@ -199,10 +199,15 @@ class ParsedRule(BaseModel):
     """Where `examples.match` and `examples.no_match` stand in the file."""
 
 
+def rules_version(text: str) -> str:
+    """The version of a rules text: a digest of its content, as hits record it."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
 def check_rules(text: str, *, file: str, channels: Collection[str] | None = None) -> CheckedRules:
     """Every mistake of a rules document, located; `channels` are the configured channel names (None: rules
     may name any)."""
-    version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    version = rules_version(text)
     try:
         data, mistakes = read_located(text, file=file)
     except RuleError as exc:

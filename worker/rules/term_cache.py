@@ -25,7 +25,6 @@ run the next start reads no more than it needs.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import sys
@@ -36,7 +35,7 @@ from typing import Any, TypeVar
 
 import simplemma
 
-from newswatch.worker.rules.lexicon import TABLE_FORMAT, cache_dir, read_cache, write_cache
+from newswatch.worker.rules.lexicon import TABLE_FORMAT, cache_dir, read_cache, source_digest, write_cache
 
 LOGGER = logging.getLogger(__name__)
 
@@ -66,15 +65,11 @@ def cache_path() -> Path:
 
 def header() -> tuple[str, int, str, int, str]:
     """What a cache file must open with to be read: its format, the versions and the code it was made by."""
-    digest = hashlib.sha256()
+    modules = []
     for name in CODE:
         spec = importlib.util.find_spec(name)
-        origin = spec.origin if spec is not None else None
-        try:
-            digest.update(Path(origin).read_bytes() if origin else name.encode())
-        except OSError:
-            digest.update(name.encode())
-    return ("newswatch-terms", FORMAT, simplemma.__version__, TABLE_FORMAT, digest.hexdigest()[:16])
+        modules.append(Path(spec.origin if spec is not None and spec.origin else name))
+    return ("newswatch-terms", FORMAT, simplemma.__version__, TABLE_FORMAT, source_digest(modules)[:16])
 
 
 class TermCache:
