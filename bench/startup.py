@@ -7,9 +7,7 @@ time a new process, the commands taking turns run by run (so that a change in th
 alike), and prints the median and the fastest wall time and the median CPU time (user + system) of:
 - `newswatch --help`, which loads no database or pipeline module;
 - `newswatch feeds add URL` on a temporary SQLite database (created and migrated by the first, untimed run),
-  for a tiny RSS feed served on loopback by this script (the command checks that the URL is a feed), and, where
-  trio is installed (the test extra's selenium brings it; httpcore imports it whenever it can), the same command
-  with trio's import blocked, as a plain install runs it;
+  for a tiny RSS feed served on loopback by this script (the command checks that the URL is a feed);
 - `newswatch feeds list` and `newswatch status` on the same database (three feeds);
 - the floors under them, measured the same way in the same run: a new interpreter importing nothing, or only
   SQLAlchemy, the settings or the HTTP client, which the commands cannot do without;
@@ -25,7 +23,6 @@ command imports, module by module: `python -X importtime -m newswatch.worker fee
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import resource
 import shutil
@@ -93,22 +90,12 @@ FLOORS = {
     "python (imports nothing)": "pass",
     "import sqlalchemy": "import sqlalchemy",
     "import the settings": "from newswatch.worker.config import get_settings; get_settings()",
-    # Without httpx's own command line, as newswatch imports it (worker/cli/__init__.py).
-    "import httpx + httpcore": "import sys; sys.modules['httpx._main'] = None; import httpx, httpcore",
+    # Without what newswatch keeps out of httpx's import (worker/cli/__init__.py: its command line, anyio, trio).
+    "import httpx + httpcore": (
+        "from newswatch.worker.cli import _skip_unused_imports; _skip_unused_imports(); import httpx, httpcore"
+    ),
 }
 """What the commands stand on, each timed alone in a new interpreter."""
-if importlib.util.find_spec("trio") is not None:
-    # httpcore imports trio whenever it is installed: the test extra's selenium installs it, a plain install not.
-    FLOORS["  of which trio (test extra)"] = "import trio"
-NO_TRIO = "  same, as installed (no trio)"
-AS_INSTALLED = """
-import sys
-sys.modules["trio"] = None  # a plain install has no trio: httpcore then does without it
-sys.argv = ["newswatch", "feeds", "add", {url!r}]
-from newswatch.worker.cli import main
-main()
-"""
-"""`feeds add` as a plain install runs it, in the venv of the test extra: trio's import blocked."""
 FLOOR_SUMS = {
     "feeds list's floor (sum)": ("import sqlalchemy", "import the settings"),
     "feeds add's floor (sum)": ("import sqlalchemy", "import the settings", "import httpx + httpcore"),
@@ -179,7 +166,8 @@ def main() -> None:
     newswatch = command()
     with tempfile.TemporaryDirectory() as folder, feed_server() as url:
         cwd = Path(folder)
-        env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSWATCH_")}
+        # As installed: Python keeps the modules' bytecode (the first, untimed runs write it).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_") and k != "PYTHONDONTWRITEBYTECODE"}
         env |= {"NEWSWATCH_DATABASE_URL": f"sqlite:///{cwd / 'bench.db'}", "NEWSWATCH_ALLOW_HOSTS": "127.0.0.1"}
         run_once([*newswatch, "feeds", "list"], env=env, cwd=cwd)  # creates and migrates the database
         for other in ("one", "two"):
@@ -187,12 +175,9 @@ def main() -> None:
         cases = {
             "newswatch --help": [*newswatch, "--help"],
             "newswatch feeds add URL": [*newswatch, "feeds", "add", url],
-            NO_TRIO: [sys.executable, "-c", AS_INSTALLED.format(url=url)],
             "newswatch feeds list": [*newswatch, "feeds", "list"],
             "newswatch status": [*newswatch, "status"],
         }
-        if "  of which trio (test extra)" not in FLOORS:
-            del cases[NO_TRIO]  # trio is not installed: the command above already runs as installed
         floors = {name: [sys.executable, "-c", code] for name, code in FLOORS.items()}
         times = timed_in_turns(cases | floors, runs=options.runs, env=env, cwd=cwd)
         print(f"{'command':<32} {'median':>8} {'fastest':>8} {'cpu':>8}   target   ({options.runs} runs, in turns)")

@@ -72,16 +72,38 @@ def main(verbose: int) -> None:
     """newswatch: watch news feeds and pages for what matters to you."""
     from newswatch.worker.logs import configure_logging
 
-    _skip_httpx_command_line()
+    _skip_unused_imports()
     level = [logging.ERROR, logging.INFO, logging.DEBUG][min(verbose, 2)]
     configure_logging(level)  # text at a terminal, JSON lines otherwise (NEWSWATCH_LOG_FORMAT)
     # trafilatura logs every page it finds no text in at ERROR; newswatch reports those itself, naming the page.
     logging.getLogger("trafilatura").setLevel(level if verbose >= 2 else logging.CRITICAL)
 
 
-def _skip_httpx_command_line() -> None:
-    """`import httpx` imports httpx's own command line too (`httpx._main`: click, rich and pygments, a third of
-    its import time) whenever those are installed, as they are with newswatch. No newswatch command runs it;
-    marked absent, it is skipped (httpx then defines a stand-in that says its dependencies are missing)."""
+def _skip_unused_imports() -> None:
+    """Keep out of a command's start what `import httpx` brings and no newswatch command runs:
+    - httpx's own command line (`httpx._main`: click, rich and pygments, a third of its import time), imported
+      whenever those are installed, as they are with newswatch; marked absent, httpx defines a stand-in that says
+      its dependencies are missing;
+    - the async libraries httpcore imports for its async client (anyio, and trio where installed: 0.01-0.1 s),
+      which newswatch's one HTTP client, a sync one, never uses. They are hidden from httpcore's import alone
+      (see `_SyncHttpcore`): the API's FastAPI still imports anyio when it runs."""
     if "httpx" not in sys.modules:
         sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+    if "httpcore" not in sys.modules and not any(isinstance(f, _SyncHttpcore) for f in sys.meta_path):
+        sys.meta_path.insert(0, _SyncHttpcore())
+
+
+class _SyncHttpcore:
+    """Refuses anyio and trio while httpcore is imported (it then leaves out its async locks and backends, which
+    only its async client uses); otherwise it finds nothing, so the usual finders import them for whoever asks
+    later (a module once imported is not looked for again). A finder of `sys.meta_path` by its `find_spec` (not
+    derived from `importlib.abc`, whose import costs more than this saves)."""
+
+    HIDDEN = frozenset({"anyio", "trio"})
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        if fullname in self.HIDDEN:
+            importing = sys.modules.get("httpcore")
+            if importing is not None and getattr(importing.__spec__, "_initializing", False):
+                raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+        return None

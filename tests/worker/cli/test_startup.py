@@ -70,3 +70,14 @@ def test_each_command_is_found_in_the_module_the_command_line_loads_for_it() -> 
         for command in importlib.import_module(f"newswatch.worker.cli.{module}").COMMANDS
     }
     assert defined == COMMAND_MODULES
+
+
+def test_the_http_client_loads_no_async_library_yet_the_api_still_can(tmp_path: Path) -> None:
+    """newswatch's HTTP client is sync: httpcore's async backends (anyio, trio) stay out of a command's start,
+    and whoever needs anyio afterwards (the API's FastAPI) imports the real one."""
+    start = "from newswatch.worker.cli import _skip_unused_imports\n_skip_unused_imports()\n"
+    imported = _imported(start + "from newswatch.worker.runtime import get_runtime\nget_runtime().client", cwd=tmp_path)
+    assert "httpx" in imported and "httpcore" in imported
+    assert imported & {"anyio", "trio", "rich"} == set()
+    later = _imported(start + "import httpx\nimport anyio\nimport fastapi\nassert anyio.Lock", cwd=tmp_path)
+    assert {"anyio", "fastapi"} <= later
