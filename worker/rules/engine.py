@@ -441,6 +441,12 @@ def partial_matches(context: ArticleContext, plan: RulePlan) -> list[str]:
             mentions = evaluator._evaluate(clause)
             if mentions:
                 found.append(f"{clause.text} ({mentions[0][0].term!r})")
+        elif isinstance(clause, AnyClause) and clause.words is not None:
+            words, fields = evaluator.terms.words, evaluator.fields
+            for key, (_, text) in clause.words.items():
+                first = next((o for o in words.get(key, ()) if o.field in fields), None)
+                if first is not None:
+                    found.append(f"{text} ({first.term!r})")
         elif isinstance(clause, (AllClause, AnyClause)):
             stack.extend(clause.items)
         elif isinstance(clause, NearClause):

@@ -246,16 +246,18 @@ _NOT_WORD = re.compile(r"[\W_]+")
 """Runs of what `scan_text` turns into spaces (a run is one space there once the spelling is stored)."""
 
 
-def term_spellings(text: str, *, exact: bool = False) -> tuple[tuple[str, str], ...]:
-    """Every spelling of a word or phrase term (`word_variants`; with `exact`, only as written), each with its
-    key in the automaton (`scan_spelling`); remembered across starts (see `term_cache`)."""
+def term_keys(text: str, *, exact: bool = False) -> tuple[str, ...]:
+    """The automaton keys of a word or phrase term: each of its spellings (`word_variants`; with `exact`, only as
+    written) as the automaton stores it (`scan_spelling`, between spaces), each key once ("air strike" and
+    "air-strike" are one); remembered across starts (see `term_cache`)."""
     if exact:
-        return tuple((spelling, scan_spelling(spelling)) for spelling in word_variants(text, inflect=False))
-    return term_cache.recall("spellings", text, _term_spellings)
+        return _term_keys(text, inflect=False)
+    return term_cache.recall("keys", text, _term_keys)
 
 
-def _term_spellings(text: str) -> tuple[tuple[str, str], ...]:
-    return tuple((spelling, scan_spelling(spelling)) for spelling in word_variants(text))
+def _term_keys(text: str, *, inflect: bool = True) -> tuple[str, ...]:
+    keys = (scan_spelling(spelling) for spelling in word_variants(text, inflect=inflect))
+    return tuple(dict.fromkeys(f" {key} " for key in keys if key))
 
 
 @lru_cache(maxsize=10_000)
@@ -278,8 +280,8 @@ class TermIndex:
 
     def __init__(self) -> None:
         self._automaton = ahocorasick.Automaton()
-        self._entries: dict[str, list[tuple[str, str]]] = defaultdict(list)  # spelling -> (kind, ident)
-        self._keys: dict[str, str] = {}  # spelling -> its key in the automaton, where known already
+        self._stored: dict[str, dict[tuple[str, str], None]] = {}
+        """Automaton key -> what it stands for, each once, in order: (kind, ident), kind word, prefix or name."""
         self._words: set[tuple[str, str]] = set()  # (term key, text) added already
         self.entity_words: dict[str, list[tuple[str, str]]] = defaultdict(list)  # word key -> (list, member)
         self.aliases: dict[str, list[Alias]] = defaultdict(list)  # skeleton of the first word -> aliases
@@ -291,17 +293,20 @@ class TermIndex:
 
     def add_word(self, key: str, text: str, *, exact: bool = False) -> None:
         if (key, text) in self._words:
-            return  # the same term written again: its spellings are there, and `build` keeps one of each
+            return  # the same term written again: its keys are there already
         self._words.add((key, text))
-        entry, entries = ("word", key), self._entries
-        spellings = term_spellings(text, exact=exact)
-        for spelling, _ in spellings:
-            entries[spelling].append(entry)
-        self._keys.update(spellings)
+        entry, stored = ("word", key), self._stored
+        for whole in term_keys(text, exact=exact):
+            found = stored.get(whole)
+            if found is None:
+                stored[whole] = {entry: None}
+            else:
+                found[entry] = None
 
     def add_prefix(self, text: str) -> None:
-        spelling = " ".join(t.form for t in tokenize(text))
-        self._entries[spelling].append(("prefix", text))
+        key = scan_spelling(" ".join(t.form for t in tokenize(text)))
+        if key:  # a prefix is stored with the leading space only: the word it begins goes on
+            self._stored.setdefault(f" {key}", {})[("prefix", text)] = None
 
     def add_name(self, list_name: str, member: str, alias: str) -> None:
         tokens = [t for t in tokenize(alias) if t.form not in ARABIC_PARTICLES]
@@ -311,29 +316,17 @@ class TermIndex:
         keys, forms = tuple(skeleton(t.form) for t in tokens), tuple(t.form for t in tokens)
         entry = Alias(list_name, member, keys, forms, capitals)
         self.aliases[entry.keys[0]].append(entry)
+        ident = ("name", f"{list_name}\x00{member}\x00{'A' if capitals else ''}")
         for spelling in name_variants(alias):
-            self._entries[spelling].append(("name", f"{list_name}\x00{member}\x00{'A' if capitals else ''}"))
+            key = scan_spelling(spelling)
+            if key:
+                self._stored.setdefault(f" {key} ", {})[ident] = None
 
     def build(self) -> None:
         for spellings in self.aliases.values():
             spellings.sort(key=lambda alias: -len(alias.keys))
-        stored: dict[str, dict[tuple[str, str], None]] = {}  # key -> its entries, each once, in order
-        keys = self._keys
-        for spelling, entries in self._entries.items():
-            key = keys.get(spelling)
-            if key is None:
-                key = scan_spelling(spelling)
-            if key:
-                # Whole terms are stored between spaces, prefixes with the leading space only.
-                whole = f" {key} "
-                for entry in entries:
-                    stored_key = f" {key}" if entry[0] == "prefix" else whole
-                    found = stored.get(stored_key)
-                    if found is None:
-                        found = stored[stored_key] = {}
-                    found[entry] = None
         add = self._automaton.add_word
-        for key, found in stored.items():
+        for key, found in self._stored.items():
             if len(found) == 1:
                 ((kind, ident),) = found
                 if kind == "word":  # most keys: the spellings of one word term
@@ -348,12 +341,12 @@ class TermIndex:
                 for list_name, member, capitals in [ident.split("\x00")]
             )
             add(key, (len(key), words, prefixes, names))
-        if stored:
+        self._scans = bool(self._stored)
+        if self._scans:
             self._automaton.make_automaton()
-        self._scans = bool(stored)
-        # The tables the automaton was made from are not read by a scan: let them go (memory, and a kept
-        # compiled set's size, `compiled_cache`).
-        self._entries, self._keys, self._words = defaultdict(list), {}, set()
+        # The table the automaton was made from is not read by a scan: let it go (memory, and a kept compiled
+        # set's size, `compiled_cache`).
+        self._stored, self._words = {}, set()
 
     def scan(self, terms: ArticleTerms, name: str, text: str) -> None:
         """Record every term occurrence in one field of an article."""

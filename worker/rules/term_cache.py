@@ -7,7 +7,7 @@ the word alone (given simplemma's dictionary and `fold`), so they are remembered
 file: an edited rules file, or another one, reuses every term it shares with the last. Four tables:
 `lemma` (folded word -> lemma, which `text.tokenize` reads), `key` (term as written -> its term key,
 `anchors.text_key`), `known` (folded term -> whether the dictionary knows it, for `anchors`) and
-`spellings` (term as written -> its spellings, each with the key the automaton stores it under). When every
+`keys` (term as written -> the keys the automaton stores its spellings under). When every
 term of a rules file is in them, compiling it reads neither simplemma's dictionary nor the inflection table
 (`lexicon`): they are loaded when first needed (a worker loads them before it forks, `scan.preload`).
 
@@ -39,9 +39,9 @@ from newswatch.worker.rules.lexicon import TABLE_FORMAT, cache_dir, read_cache, 
 
 LOGGER = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 """Bump when the file's layout changes (a change to the code in `CODE` needs no bump: it is in the header)."""
-KINDS = ("lemma", "key", "known", "spellings")
+KINDS = ("lemma", "key", "known", "keys")
 CODE = (
     "newswatch.worker.rules.text",
     "newswatch.worker.rules.scan",
