@@ -23,7 +23,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import NamedTuple
 
 import ahocorasick
@@ -80,8 +80,6 @@ class Occurrence(NamedTuple):
     sentence: int
 
 
-_occurrence = partial(tuple.__new__, Occurrence)
-"""`Occurrence` from a tuple, without the Python-level `__new__` (half the cost in the scan's inner loop)."""
 
 
 @dataclass(frozen=True)
@@ -356,13 +354,19 @@ class TermIndex:
         starts = terms.sentences.bounds(name)[0]
         words, prefixes = terms.words, terms.prefixes
         names: _Names = defaultdict(dict)
+        new, occurrence_type = tuple.__new__, Occurrence  # an Occurrence without its Python-level __new__
+        # The sentence of the last hit, by its bounds: hits come in the order they end, so most fall in the same
+        # sentence as the one before, found again only when a hit starts outside it.
+        count, sentence, low, high = len(starts), -1, 0, -1
         for last, (length, word_keys, prefix_keys, name_keys) in self._automaton.iter(padded):
             # The stored key has a leading space (and a trailing one unless a prefix); the padding adds one
             # character before the text, so text offsets are padded offsets minus one.
             start = last - length + 1
-            sentence = bisect_right(starts, start) - 1
+            if not low <= start < high:
+                sentence = bisect_right(starts, start) - 1
+                low, high = starts[sentence], starts[sentence + 1] if sentence + 1 < count else len(padded)
             if word_keys:
-                occurrence = _occurrence((name, start, last - 1, text[start : last - 1], sentence))
+                occurrence = new(occurrence_type, (name, start, last - 1, text[start : last - 1], sentence))
                 for key in word_keys:
                     words[key].append(occurrence)
             if prefix_keys:
@@ -371,9 +375,10 @@ class TermIndex:
                 occurrence = Occurrence(name, start, stop - 1, text[start : stop - 1], sentence)
                 for key in prefix_keys:
                     prefixes[key].append(occurrence)
-            for list_name, member, capitals in name_keys:
-                if not capitals or text[start : last - 1].isupper():
-                    names[(start, last - 1)][list_name] = member
+            if name_keys:
+                for list_name, member, capitals in name_keys:
+                    if not capitals or text[start : last - 1].isupper():
+                        names[(start, last - 1)][list_name] = member
         if self.aliases:
             self._scan_names(terms, name, text, names)
         for (start, end), list_name, member in _outermost(names):
