@@ -80,8 +80,6 @@ class Occurrence(NamedTuple):
     sentence: int
 
 
-
-
 @dataclass(frozen=True)
 class Alias:
     """One spelling of an entity member, matched by skeleton where the article capitalises it; one written in
