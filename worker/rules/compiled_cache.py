@@ -2,8 +2,9 @@
 
 Compiling the example rules (some 2,000 lines: about 240 weighted terms and 26,000 spellings) takes 0.15-0.2 s
 with the term cache warm (`term_cache`) on an idle machine, more on a busy one: every query parsed and
-checked, every clause built, the automaton made. Reading the compiled set takes a quarter of that. A worker compiles at every start and after every edit of the rules file, and so does each
-`newswatch scan` or `rules test`. The compiled set is a function of the rules text, of the channel names its
+checked, every clause built, the automaton made; reading the compiled set takes a quarter of that. A worker
+compiles at every start and after every edit of the rules file, and so does each `newswatch scan` or
+`rules test`. The compiled set is a function of the rules text, of the channel names its
 `alert:` lists are checked against, and of the rule engine's code, so it is kept in a file named for their
 digest together with the Python version and the libraries whose objects it holds (pydantic, pyahocorasick,
 simplemma): a changed file, channel list, engine or library is compiled again, never served stale.
