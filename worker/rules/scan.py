@@ -318,6 +318,24 @@ class TermIndex:
             if key:
                 self._stored.setdefault(f" {key} ", {})[ident] = None
 
+    def __getstate__(self) -> dict[str, object]:
+        """A kept rule set (`compiled_cache`) holds the automaton's words and values, not the automaton: pyahocorasick's
+        own pickling has reference-count bugs (pyahocorasick#219: each dump leaks its whole size), and rebuilding
+        the automaton from its words takes a few milliseconds."""
+        state = self.__dict__.copy()
+        state["_automaton"] = list(self._automaton.items()) if self._scans else []
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        words = state.pop("_automaton")
+        self.__dict__.update(state)
+        self._automaton = ahocorasick.Automaton()
+        assert isinstance(words, list)
+        for key, value in words:
+            self._automaton.add_word(key, value)
+        if words:
+            self._automaton.make_automaton()
+
     def build(self) -> None:
         for spellings in self.aliases.values():
             spellings.sort(key=lambda alias: -len(alias.keys))
