@@ -1,13 +1,13 @@
 """Compiled rule sets kept on disk between starts.
 
 Compiling the example rules (some 2,000 lines: about 240 weighted terms and 26,000 spellings) takes 0.15-0.2 s
-with the term cache warm (`term_cache`) on an idle machine, more on a busy one: every query parsed and
-checked, every clause built, the automaton made; reading the compiled set takes a quarter of that. A worker
-compiles at every start and after every edit of the rules file, and so does each `newswatch scan` or
-`rules test`. The compiled set is a function of the rules text, of the channel names its
-`alert:` lists are checked against, and of the rule engine's code, so it is kept in a file named for their
-digest together with the Python version and the libraries whose objects it holds (pydantic, pyahocorasick,
-simplemma): a changed file, channel list, engine or library is compiled again, never served stale.
+with the term cache warm (`term_cache`) on an idle machine, more on a busy one: every query parsed and checked,
+every clause built, the automaton made; reading the compiled set (the automaton rebuilt from its words, see
+`scan.TermIndex`) takes a third of that. A worker compiles at every start and after every edit of the rules file,
+and so does each `newswatch scan` or `rules test`. The compiled set is a function of the rules text, of the
+channel names its `alert:` lists are checked against, and of the rule engine's code, so it is kept in a file named
+for their digest together with the Python version and the libraries whose objects it holds (pydantic,
+pyahocorasick, simplemma): a changed file, channel list, engine or library is compiled again, never served stale.
 
 One pickle file a rule set, in `rules/` of the cache folder (`lexicon.cache_dir`), written to a temporary name
 then renamed; the newest `KEEP` files are kept. A file that cannot be read, or holds something else, is compiled
