@@ -3,7 +3,8 @@
     python bench/pipeline.py --corpus ../shared/corpus/html/scrapinghub-aeb [--rules 1000] [--no-workers]
 
 Serves the corpus's gzipped pages as they are (`Content-Encoding: gzip`) behind an RSS feed on loopback,
-with a local SMTP server (aiosmtpd) as the email channel, the example rules plus `--rules` generated ones
+with a local SMTP server (aiosmtpd) as the email channel, both in a process of their own (as on other machines:
+their work is not the measured process's), the example rules plus `--rules` generated ones
 (bench/match.py's generator) and one rule most news pages match (`said`), so that most articles raise an
 alert. Each feed mode gets new feeds listing the pages under new URLs, on a fresh SQLite database:
 - embedded: `run --once`'s round (`embedded.run_round`) in this process;
@@ -30,7 +31,9 @@ import argparse
 import email
 import email.policy
 import gzip
+import multiprocessing
 import os
+import queue
 import re
 import statistics
 import subprocess
@@ -62,30 +65,25 @@ SINGLE_ITEMS = 20
 PROBE_RULE = "\n  - name: bench-said\n    query: said\n"
 
 
-@dataclass
-class Site:
-    """The pages and feeds served, and when each feed was first served (the poll that saw its items)."""
+class _Handler(BaseHTTPRequestHandler):
+    """The site: a feed `/feed/NAME/FIRST/COUNT.xml` lists COUNT pages from the FIRST under new URLs
+    `/p/NAME/INDEX.html`, each the corpus's page INDEX (modulo its size), gzipped as stored."""
 
     pages: list[bytes]
-    feeds: dict[str, list[str]] = field(default_factory=dict)  # feed path -> page paths
-    first_served: dict[str, float] = field(default_factory=dict)  # feed path -> time.time()
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    page_delay: float = 0.0
-    """Seconds each page takes to arrive."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    site: Site
+    page_delay: float
+    events: Any  # multiprocessing queue: ("served", feed path, time.time()) the first time a feed is served
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
         path = self.path
-        if path in self.site.feeds:
-            with self.site.lock:
-                self.site.first_served.setdefault(path, time.time())
+        feed = re.fullmatch(r"/feed/(\w+)/(\d+)/(\d+)\.xml", path)
+        if feed is not None:
+            self.events.put(("served", path, time.time()))
             host = f"http://{self.headers['Host']}"
+            name, first, count = feed.group(1), int(feed.group(2)), int(feed.group(3))
+            links = [f"/p/{name}/{index}.html" for index in range(first, first + count)]
             items = "".join(
                 f"<item><title>Page {link}</title><link>{host}{link}</link><guid>{host}{link}</guid></item>"
-                for link in self.site.feeds[path]
+                for link in links
             )
             body = f"<?xml version='1.0'?><rss version='2.0'><channel><title>bench</title>{items}</channel></rss>"
             self._send(body.encode(), "application/rss+xml")
@@ -94,8 +92,8 @@ class _Handler(BaseHTTPRequestHandler):
         if found is None:
             self.send_error(404)
             return
-        time.sleep(self.site.page_delay)  # a page from across the internet, not from this machine
-        self._send(self.site.pages[int(found.group(1)) % len(self.site.pages)], "text/html", encoding="gzip")
+        time.sleep(self.page_delay)  # a page from across the internet, not from this machine
+        self._send(self.pages[int(found.group(1)) % len(self.pages)], "text/html", encoding="gzip")
 
     def _send(self, body: bytes, content_type: str, encoding: str | None = None) -> None:
         self.send_response(200)
@@ -110,31 +108,18 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
 
-@contextmanager
-def serve(site: Site) -> Iterator[str]:
-    """The site on a loopback port; yields its base URL."""
-    handler = type("Handler", (_Handler,), {"site": site})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+class _Inbox:
+    """The mail server's handler: ("accepted", page path, time.time()) for each page an alert names."""
 
-
-@dataclass
-class Inbox:
-    """When each page's alert was accepted: page path -> time.time() of the first message naming it."""
-
-    accepted: dict[str, float] = field(default_factory=dict)
+    def __init__(self, events: Any) -> None:
+        self.events = events
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
         now = time.time()
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         text = " ".join(str(part.get_content()) for part in message.walk() if part.get_content_maintype() == "text")
-        for path in re.findall(r"/p/\w+/\d+\.html", text):
-            self.accepted.setdefault(path, now)
+        for path in set(re.findall(r"/p/\w+/\d+\.html", text)):
+            self.events.put(("accepted", path, now))
         return "250 Message accepted for delivery"
 
 
@@ -145,6 +130,58 @@ class _LoopbackSMTP(Controller):
         assert self.server is not None
         self.port = self.server.sockets[0].getsockname()[1]
         super()._trigger_server()
+
+
+def _serve_remote(pages: list[bytes], page_delay: float, events: Any, control: Any) -> None:
+    """The other process: the site and the mail server until told to stop."""
+    handler = type("Handler", (_Handler,), {"pages": pages, "page_delay": page_delay, "events": events})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    smtp = _LoopbackSMTP(_Inbox(events), hostname="127.0.0.1", port=0)
+    smtp.start()
+    control.send((f"http://127.0.0.1:{server.server_address[1]}", smtp.port))
+    control.recv()  # stop
+    smtp.stop()
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Remote:
+    """The site and the mail server, in a process of their own as they are on other machines: serving pages
+    and receiving alerts take no time of the process measured. When each feed was first served (the poll that
+    saw its items) and when each page's first alert was accepted come back as events."""
+
+    pages: int
+    base: str
+    smtp_port: int
+    events: Any
+    first_served: dict[str, float] = field(default_factory=dict)  # feed path -> time.time()
+    accepted: dict[str, float] = field(default_factory=dict)  # page path -> time.time()
+
+    def collect(self) -> None:
+        """Take in the events so far."""
+        while True:
+            try:
+                kind, path, when = self.events.get_nowait()
+            except queue.Empty:
+                return
+            (self.first_served if kind == "served" else self.accepted).setdefault(path, when)
+
+
+@contextmanager
+def remote(pages: list[bytes], page_delay: float) -> Iterator[Remote]:
+    """Start the site and the mail server in another process; stop it afterwards."""
+    context = multiprocessing.get_context("spawn")
+    events, (control, child_end) = context.Queue(), context.Pipe()
+    process = context.Process(target=_serve_remote, args=(pages, page_delay, events, child_end), daemon=True)
+    process.start()
+    base, port = control.recv()
+    try:
+        yield Remote(len(pages), base, port, events)
+    finally:
+        control.send("stop")
+        process.join(timeout=30)
 
 
 def bare_rate(pages: list[bytes]) -> float:
@@ -170,14 +207,12 @@ def bare_rate(pages: list[bytes]) -> float:
     return len(htmls) / (time.perf_counter() - started)
 
 
-def add_round(site: Site, base: str, name: str, count: int, first: int = 0) -> str:
+def add_round(site: Remote, name: str, count: int, first: int = 0) -> str:
     """A new feed listing `count` pages (from the `first`) under new URLs; returns its URL."""
-    path = f"/feed/{name}.xml"
-    site.feeds[path] = [f"/p/{name}/{index}.html" for index in range(first, first + count)]
-    return base + path
+    return f"{site.base}/feed/{name}/{first}/{count}.xml"
 
 
-def timed_round(runtime: Any, site: Site, base: str, name: str, count: int, *, workers: bool, first: int = 0) -> float:
+def timed_round(runtime: Any, site: Remote, name: str, count: int, *, workers: bool, first: int = 0) -> float:
     """Add a feed of `count` new pages and run one round on it; seconds the round took."""
     from newswatch.storage.db import session_scope
     from newswatch.storage.feeds import add_feed
@@ -185,7 +220,7 @@ def timed_round(runtime: Any, site: Site, base: str, name: str, count: int, *, w
     from newswatch.worker.embedded import run_round
 
     with session_scope(runtime.settings.database_url) as session:
-        add_feed(session, add_round(site, base, name, count, first), interval_seconds=86_400)
+        add_feed(session, add_round(site, name, count, first), interval_seconds=86_400)
     started = time.perf_counter()
     report = run_round_on_workers(runtime, timeout=600) if workers else run_round(runtime, every_feed=True)
     elapsed = time.perf_counter() - started
@@ -195,12 +230,14 @@ def timed_round(runtime: Any, site: Site, base: str, name: str, count: int, *, w
     return elapsed
 
 
-def p95_latency(site: Site, inbox: Inbox, names: list[str]) -> tuple[float, int]:
+def p95_latency(site: Remote, names: list[str]) -> tuple[float, int]:
     """95th percentile of alert-accepted minus feed-first-served over the rounds' alerted pages, and how many."""
+    time.sleep(0.5)  # the last alerts' events on their way
+    site.collect()
     latencies = []
     for name in names:
-        served = site.first_served[f"/feed/{name}.xml"]
-        latencies += [when - served for path, when in inbox.accepted.items() if path.startswith(f"/p/{name}/")]
+        (served,) = [when for path, when in site.first_served.items() if path.startswith(f"/feed/{name}/")]
+        latencies += [when - served for path, when in site.accepted.items() if path.startswith(f"/p/{name}/")]
     if len(latencies) < 2:
         return float("nan"), len(latencies)
     return statistics.quantiles(latencies, n=20)[-1], len(latencies)
@@ -222,7 +259,7 @@ def tree_pss(pid: int) -> int:
     return total
 
 
-def memory_rounds(env: dict[str, str], site: Site, base: str, pid: int, rounds: int, size: int) -> list[int]:
+def memory_rounds(env: dict[str, str], site: Remote, pid: int, rounds: int, size: int) -> list[int]:
     """`rounds` rounds of `size` items each (the corpus's pages again under new URLs) on the workers; the
     worker tree's resident bytes after each."""
     from newswatch.worker.runtime import migrated_runtime, reset_runtime
@@ -232,7 +269,7 @@ def memory_rounds(env: dict[str, str], site: Site, base: str, pid: int, rounds: 
     runtime = migrated_runtime()
     samples = []
     for number in range(rounds):
-        timed_round(runtime, site, base, f"memory{number}", size, workers=True)
+        timed_round(runtime, site, f"memory{number}", size, workers=True)
         samples.append(tree_pss(pid))
         print(f"  memory: {(number + 1) * size:,} articles, worker tree {samples[-1] / 2**20:.0f} MiB", file=sys.stderr)
     return samples
@@ -308,9 +345,7 @@ def worker_process(env: dict[str, str], folder: Path, concurrency: int | None = 
         log.close()
 
 
-def run_mode(
-    name: str, env: dict[str, str], site: Site, base: str, inbox: Inbox, *, workers: bool
-) -> tuple[str, float, float, float, int]:
+def run_mode(name: str, env: dict[str, str], site: Remote, *, workers: bool) -> tuple[str, float, float, float, int]:
     """One mode: a warm-up round, the timed one, then rounds of one item each; the processes it used,
     articles per second, p95 latency in the timed round and for items alone, and how many alerts the latter
     is over."""
@@ -325,14 +360,14 @@ def run_mode(
     runtime.rules()
     preload_detector()  # loaded once per process, as `newswatch worker` does before forking
     # Pages seen once are not news again (the same story): each page is in one round only.
-    timed_round(runtime, site, base, f"{name}warm", WARM_ITEMS, workers=workers)
-    count = len(site.pages) - WARM_ITEMS - SINGLE_ITEMS
-    seconds = timed_round(runtime, site, base, name, count, workers=workers, first=WARM_ITEMS + SINGLE_ITEMS)
-    burst, _ = p95_latency(site, inbox, [name])
+    timed_round(runtime, site, f"{name}warm", WARM_ITEMS, workers=workers)
+    count = site.pages - WARM_ITEMS - SINGLE_ITEMS
+    seconds = timed_round(runtime, site, name, count, workers=workers, first=WARM_ITEMS + SINGLE_ITEMS)
+    burst, _ = p95_latency(site, [name])
     singles = [f"{name}one{index}" for index in range(SINGLE_ITEMS)]
     for index, one in enumerate(singles):
-        timed_round(runtime, site, base, one, 1, workers=workers, first=WARM_ITEMS + index)
-    single, alerts = p95_latency(site, inbox, singles)
+        timed_round(runtime, site, one, 1, workers=workers, first=WARM_ITEMS + index)
+    single, alerts = p95_latency(site, singles)
     processes = str(worker_pool_size(env["NEWSWATCH_BROKER_URL"])) if workers else embedded_processes(runtime)
     return processes, count / seconds, burst, single, alerts
 
@@ -364,19 +399,16 @@ def main() -> None:
     pages = [path.read_bytes() for path in sorted((options.corpus / "html").glob("*.html.gz"))]
     if not pages:
         raise SystemExit(f"bench: no html/*.html.gz in {options.corpus}")
-    site, inbox = Site(pages, page_delay=options.page_delay), Inbox()
-    smtp = _LoopbackSMTP(inbox, hostname="127.0.0.1", port=0)
-    smtp.start()
     results: list[tuple[str, str, float, float, float, int]] = []
     memory: list[int] = []
-    with tempfile.TemporaryDirectory() as name, serve(site) as base:
+    with tempfile.TemporaryDirectory() as name, remote(pages, options.page_delay) as site:
         folder = Path(name)
         document, _ = generated_rules(options.rules)
         (folder / "rules.yaml").write_text(document + PROBE_RULE)
         common = {
             "NEWSWATCH_RULES": str(folder / "rules.yaml"),
             "NEWSWATCH_ALLOW_HOSTS": "127.0.0.1",
-            "NEWSWATCH_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
+            "NEWSWATCH_SMTP_URL": f"smtp://127.0.0.1:{site.smtp_port}",
             "NEWSWATCH_EMAIL_FROM": "bench@example.org",
             "NEWSWATCH_EMAIL_TO": "desk@example.org",
             "NEWSWATCH_DEFAULT_CHANNELS": "email",
@@ -384,7 +416,7 @@ def main() -> None:
         }
         bare = bare_rate(pages)
         embedded = {**common, "NEWSWATCH_DATABASE_URL": f"sqlite:///{folder / 'embedded.db'}"}
-        results.append(("embedded (run --once)", *run_mode("embedded", embedded, site, base, inbox, workers=False)))
+        results.append(("embedded (run --once)", *run_mode("embedded", embedded, site, workers=False)))
         scanned = scan_mode({**common, "NEWSWATCH_DATABASE_URL": f"sqlite:///{folder / 'scan.db'}"}, options.corpus)
         if not options.no_workers:
             import redis
@@ -397,10 +429,9 @@ def main() -> None:
                 "NEWSWATCH_BROKER_URL": options.redis_url,
             }
             with worker_process(distributed, folder, options.concurrency) as pid:
-                results.append(("celery worker", *run_mode("workers", distributed, site, base, inbox, workers=True)))
+                results.append(("celery worker", *run_mode("workers", distributed, site, workers=True)))
                 if options.memory_rounds:
-                    memory = memory_rounds(distributed, site, base, pid, options.memory_rounds, MEMORY_ROUND)
-    smtp.stop()
+                    memory = memory_rounds(distributed, site, pid, options.memory_rounds, MEMORY_ROUND)
     print(
         f"{len(pages) - WARM_ITEMS - SINGLE_ITEMS} pages in the timed round, {options.rules:,} generated rules"
         f" + the example ones; bare trafilatura {bare:.1f} pages/s over all {len(pages)}"
