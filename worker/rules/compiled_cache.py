@@ -22,6 +22,7 @@ import logging
 import os
 import pickle
 import sys
+import threading
 from collections.abc import Collection
 from functools import lru_cache, partial
 from pathlib import Path
@@ -57,6 +58,7 @@ def key(text: str, channels: Collection[str] | None) -> str:
 
 def load(name: str) -> Any | None:
     """The rule set kept under `name`, or None (none kept, unreadable, or not this user's)."""
+    wait()  # a set this process is still writing is read once it is whole
     path = folder() / f"{name}.pickle"
     try:
         if hasattr(os, "getuid") and path.stat().st_uid != os.getuid():
@@ -72,8 +74,29 @@ def load(name: str) -> Any | None:
 
 
 def store(name: str, rule_set: object) -> None:
-    """Keep a rule set for the next start, and only the newest `KEEP` of them."""
-    place = folder()
+    """Keep a rule set for the next start, and only the newest `KEEP` of them.
+
+    Written by a thread of its own while the caller goes on: pickling and writing the example rules takes a
+    fifth of their compilation, which a start need not wait for. The process waits for the writing before it
+    forks (a child must not inherit a half-done write's locks), before it reads a kept set, and before it exits
+    (the thread is not a daemon). The rule set is not changed by matching, except for a cache that is not kept
+    (`scan.TermIndex.__getstate__`), so it may be in use meanwhile."""
+    writer = threading.Thread(target=_write, args=(folder(), name, rule_set), name="newswatch-keep-rules")
+    with _WRITING_LOCK:
+        _WRITING.append(writer)
+    writer.start()
+
+
+def wait() -> None:
+    """Return once every rule set this process started writing is written (or failed to be)."""
+    with _WRITING_LOCK:
+        writers = list(_WRITING)
+        _WRITING.clear()
+    for writer in writers:
+        writer.join()
+
+
+def _write(place: Path, name: str, rule_set: object) -> None:
     write_cache(place / f"{name}.pickle", rule_set, "compiled rules", dump=partial(pickle.dump, protocol=5))
     try:
         kept = sorted(place.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
@@ -81,6 +104,11 @@ def store(name: str, rule_set: object) -> None:
             old.unlink(missing_ok=True)
     except OSError as exc:
         LOGGER.warning("rules: unable to prune compiled rules in %s: %s", place, exc)
+
+
+_WRITING: list[threading.Thread] = []
+_WRITING_LOCK = threading.Lock()
+os.register_at_fork(before=wait)
 
 
 @lru_cache(maxsize=1)

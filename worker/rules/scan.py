@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import ahocorasick
 
@@ -286,6 +286,8 @@ class TermIndex:
         """Capitalised word -> what it may begin here (a surname, names), else None."""
         self._scans = False
         """Whether the automaton holds anything (set by `build`)."""
+        self._items: list[tuple[str, tuple[Any, ...]]] = []
+        """What the automaton holds, key and value: a kept rule set's copy of it (see `__getstate__`)."""
 
     def add_word(self, key: str, text: str, *, exact: bool = False) -> None:
         if (key, text) in self._words:
@@ -323,7 +325,8 @@ class TermIndex:
         own pickling has reference-count bugs (pyahocorasick#219: each dump leaks its whole size), and rebuilding
         the automaton from its words takes a few milliseconds."""
         state = self.__dict__.copy()
-        state["_automaton"] = list(self._automaton.items()) if self._scans else []
+        state["_automaton"] = state.pop("_items")
+        state["_capitalised"] = {}  # a cache that matching fills
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
@@ -331,6 +334,7 @@ class TermIndex:
         self.__dict__.update(state)
         self._automaton = ahocorasick.Automaton()
         assert isinstance(words, list)
+        self._items = words
         for key, value in words:
             self._automaton.add_word(key, value)
         if words:
@@ -339,12 +343,14 @@ class TermIndex:
     def build(self) -> None:
         for spellings in self.aliases.values():
             spellings.sort(key=lambda alias: -len(alias.keys))
-        add = self._automaton.add_word
+        automaton, items = self._automaton, self._items
         for key, found in self._stored.items():
             if len(found) == 1:
                 ((kind, ident),) = found
                 if kind == "word":  # most keys: the spellings of one word term
-                    add(key, (len(key), (ident,), (), ()))
+                    value: tuple[Any, ...] = (len(key), (ident,), (), ())
+                    automaton.add_word(key, value)
+                    items.append((key, value))
                     continue
             words = tuple(ident for kind, ident in found if kind == "word")
             prefixes = tuple(ident for kind, ident in found if kind == "prefix")
@@ -354,7 +360,9 @@ class TermIndex:
                 if kind == "name"
                 for list_name, member, capitals in [ident.split("\x00")]
             )
-            add(key, (len(key), words, prefixes, names))
+            value = (len(key), words, prefixes, names)
+            automaton.add_word(key, value)
+            items.append((key, value))
         self._scans = bool(self._stored)
         if self._scans:
             self._automaton.make_automaton()

@@ -4,7 +4,9 @@ edited file, other channel names or a broken cache file are compiled again."""
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -90,6 +92,7 @@ def test_a_broken_cache_file_is_compiled_again_with_a_warning(
     rules = tmp_path / "rules.yaml"
     rules.write_text(SMALL)
     load_rules(rules)
+    compiled_cache.wait()  # kept by a thread of its own
     (kept,) = compiled_cache.folder().glob("*.pickle")
     kept.write_bytes(kept.read_bytes()[:100])
     with caplog.at_level(logging.WARNING):
@@ -108,6 +111,7 @@ def test_only_the_newest_rule_sets_are_kept(
     for word in ("airstrike", "drone", "warplane"):
         rules.write_text(SMALL.replace("airstrike", word))
         load_rules(rules)
+    compiled_cache.wait()
     assert len(list(compiled_cache.folder().glob("*.pickle"))) == 2
     load_rules(rules)  # the newest is still there
     assert compilations == [1, 1, 1]
@@ -123,4 +127,30 @@ def test_rules_compile_where_the_cache_cannot_be_written(
     rules.write_text(SMALL)
     with caplog.at_level(logging.WARNING):
         assert _hits(load_rules(rules), "An airstrike hit the port.")
+        compiled_cache.wait()
     assert "unable to write the compiled rules" in caplog.text
+
+
+def test_a_start_does_not_wait_for_its_rule_set_to_be_kept_yet_a_fork_does(
+    tmp_path: Path, compilations: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(SMALL)
+    release = threading.Event()
+    original = compiled_cache._write
+
+    def slow_write(*args: object) -> None:
+        release.wait(10)
+        original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(compiled_cache, "_write", slow_write)
+    assert _hits(load_rules(rules), "An airstrike hit the port.")  # back while the set is still being kept
+    assert not list(compiled_cache.folder().glob("*.pickle"))
+    threading.Timer(0.2, release.set).start()
+    child = os.fork()  # the writing ends before the fork, so the child sees the kept set
+    if child == 0:
+        os._exit(0 if len(list(compiled_cache.folder().glob("*.pickle"))) == 1 else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    load_rules(rules)
+    assert compilations == [1]
