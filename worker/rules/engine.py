@@ -360,8 +360,10 @@ def _more_words(limit: int) -> re.Pattern[str]:
     return re.compile(rf"(?:[\W_]*+[^\W_]++){{{limit + 1}}}")  # possessive: a word is never split in two
 
 
-def evaluate(context: ArticleContext, plan: RulePlan) -> Outcome:
-    """Evaluate one rule on an article whose terms were found already."""
+def evaluate(context: ArticleContext, plan: RulePlan, *, full_score: bool = True) -> Outcome:
+    """Evaluate one rule on an article whose terms were found already. Without `full_score` (matching), a
+    weighted rule whose positive terms alone stay under its threshold fails without its negative terms being
+    looked at (they can only lower the score); its outcome then names the score of the positive terms."""
     article = context.article
     if plan.languages:
         language = (article.language or "").lower()
@@ -391,8 +393,14 @@ def evaluate(context: ArticleContext, plan: RulePlan) -> Outcome:
     if plan.weighted:
         total = 0.0
         scored: _Found = []
-        present, weighted = context.found, plan.weighted
-        for position in plan.scoring(present):
+        present, weighted, threshold = context.found, plan.weighted, plan.threshold or 0.0
+        positions = plan.scoring(present)
+        negatives = [p for p in positions if weighted[p][1] < 0]
+        for position in [p for p in positions if weighted[p][1] >= 0] + [-1] + negatives:
+            if position < 0:  # the positive terms are all in
+                if total < threshold and not full_score:
+                    return Outcome(plan, None, f"threshold: {threshold:g} (score of its positive terms {total:g})")
+                continue
             clause, weight, needs = weighted[position]
             if len(needs) > 1 and any(group.isdisjoint(present) for group in needs):
                 continue  # a part of it has none of its terms here: it adds nothing
@@ -404,7 +412,7 @@ def evaluate(context: ArticleContext, plan: RulePlan) -> Outcome:
                 scores[place] = scores.get(place, 0.0) + weight
             if weight > 0:
                 scored += mentions
-        if total < (plan.threshold or 0.0):
+        if total < threshold:
             return Outcome(plan, None, f"threshold: {plan.threshold:g} (score {total:g})")
         found += [m for m in scored if scores[(m[0].field, m[0].sentence)] > 0]
     return _held(context, plan, found, scores)
@@ -473,7 +481,7 @@ def hits(context: ArticleContext, version: str) -> list[RuleHit]:
                 if len(matches) >= plan.min_mentions:
                     found.append(_hit(context, plan, matches, _NO_SCORES, version))
             continue
-        outcome = evaluate(context, plan)
+        outcome = evaluate(context, plan, full_score=False)
         if outcome.matches is not None:
             found.append(_hit(context, plan, outcome.matches, outcome.scores, version))
     return found

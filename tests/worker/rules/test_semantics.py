@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from newswatch.worker.article import Article
-from newswatch.worker.rules import parse_rules
+from newswatch.worker.rules import engine, parse_rules
 
 NEAR = parse_rules(
     "rules:\n  - {name: same, query: 'strike NEAR/6 jet'}\n  - {name: any, query: 'strike NEAR/6/any jet'}\n",
@@ -147,6 +147,33 @@ def test_a_sentence_a_negative_weight_cancelled_shows_no_evidence() -> None:
 def test_a_weighted_rule_explains_a_miss_by_its_score() -> None:
     (explanation,) = WEIGHTED.explain(Article(source="t", title="", text="Air raid sirens sounded."))
     assert explanation.hit is None and explanation.failed == "threshold: 3 (score 0)"
+
+
+def test_matching_skips_the_negative_terms_of_a_rule_its_positive_terms_leave_under_the_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rules = parse_rules(
+        "rules:\n  - name: raids\n    threshold: 6\n    terms:\n      - {query: '\"air raid\"', weight: 3}\n"
+        "      - {query: 'siren', weight: -3}\n",
+        file="weighted.yaml",
+    )
+    evaluated: list[str] = []
+    original = engine._Evaluator.evaluate
+
+    def counting(self: engine._Evaluator, clause: engine.Clause) -> object:
+        evaluated.append(clause.text)
+        return original(self, clause)
+
+    monkeypatch.setattr(engine._Evaluator, "evaluate", counting)
+    one = Article(source="t", title="", text="An air raid siren sounded. Sirens sounded again at noon.")
+    assert rules.match(one) == [] and evaluated == ['"air raid"']  # 3 of 6: the siren cannot help
+    (explanation,) = rules.explain(one)  # `rules test` and `rules eval` show the whole score
+    assert explanation.failed == "threshold: 6 (score -3)" and evaluated[1:] == ['"air raid"', "siren"]
+    evaluated.clear()
+    two = Article(
+        source="t", title="", text="An air raid siren sounded. An air raid hit the depot. An air raid hit the port."
+    )
+    assert [hit.rule for hit in rules.match(two)] == ["raids"] and evaluated == ['"air raid"', "siren"]  # 9 - 3
 
 
 @pytest.mark.parametrize(
