@@ -218,9 +218,12 @@ class _Evaluator:
         word_set = clause.words
         if word_set is not None:
             found_words = self.terms.words
+            common = word_set.keys() & found_words.keys()  # made in C; a set's order varies between processes
+            # so in the query's order: an occurrence that two of its terms match is the first one's.
+            keys = [key for key in word_set if key in common] if len(common) > 1 else common
             return [
                 (o, text, rendered)
-                for key in word_set.keys() & found_words.keys()
+                for key in keys
                 for text, rendered in (word_set[key],)
                 for o in found_words[key]
                 if o.field in self.fields

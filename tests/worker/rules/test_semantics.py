@@ -3,6 +3,10 @@ says, weighted terms with a threshold, no fuzzing of short names. Table-driven o
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from newswatch.worker.article import Article
@@ -275,3 +279,27 @@ rules:
 def test_a_name_in_two_lists_counts_once_for_each(text: str, expected: dict[str, list[str]]) -> None:
     hits = TWO_LISTS.match(Article(source="t", title="", text=text))
     assert {hit.rule: [m.text for m in hit.matches] for hit in hits} == expected
+
+
+def test_a_mention_two_terms_of_an_or_match_is_the_first_ones_in_every_process() -> None:
+    # "entered" also matches "enters" (its inflection): the mention is the term the query names first, whatever the
+    # order of a set of words is in this process (it varies with PYTHONHASHSEED).
+    program = (
+        "from newswatch.worker.article import Article\n"
+        "from newswatch.worker.rules import parse_rules\n"
+        "rules = parse_rules(\"rules:\\n  - {name: r, query: '(=enters OR entered OR =entering) PRE/2 Cameroon'}\\n\","
+        " file='r.yaml')\n"
+        "(hit,) = rules.match(Article(source='t', title='', text='The army enters Cameroon.'))\n"
+        "print(hit.matches[0].term)\n"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", program],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in range(8)
+    }
+    assert seen == {"enters"}
