@@ -398,23 +398,23 @@ def evaluate(context: ArticleContext, plan: RulePlan, *, full_score: bool = True
         scored: _Found = []
         present, weighted, threshold = context.found, plan.weighted, plan.threshold or 0.0
         positions = plan.scoring(present)
-        negatives = [p for p in positions if weighted[p][1] < 0]
-        for position in [p for p in positions if weighted[p][1] >= 0] + [-1] + negatives:
-            if position < 0:  # the positive terms are all in
-                if total < threshold and not full_score:
-                    return Outcome(plan, None, f"threshold: {threshold:g} (score of its positive terms {total:g})")
-                continue
-            clause, weight, needs = weighted[position]
-            if len(needs) > 1 and any(group.isdisjoint(present) for group in needs):
-                continue  # a part of it has none of its terms here: it adds nothing
-            mentions = evaluator.evaluate(clause) or []
-            # Each sentence counts once: a NEAR pair, or a phrase inside another term, is one mention.
-            places = {(o.field, o.sentence) for o, _, _ in mentions}
-            total += weight * len(places)
-            for place in places:
-                scores[place] = scores.get(place, 0.0) + weight
-            if weight > 0:
-                scored += mentions
+        positive = [p for p in positions if weighted[p][1] >= 0]
+        negative = [p for p in positions if weighted[p][1] < 0]
+        for terms in (positive, negative):
+            if terms is negative and total < threshold and not full_score:
+                return Outcome(plan, None, f"threshold: {threshold:g} (score of its positive terms {total:g})")
+            for position in terms:
+                clause, weight, needs = weighted[position]
+                if len(needs) > 1 and any(group.isdisjoint(present) for group in needs):
+                    continue  # a part of it has none of its terms here: it adds nothing
+                mentions = evaluator.evaluate(clause) or []
+                # Each sentence counts once: a NEAR pair, or a phrase inside another term, is one mention.
+                places = {(o.field, o.sentence) for o, _, _ in mentions}
+                total += weight * len(places)
+                for place in places:
+                    scores[place] = scores.get(place, 0.0) + weight
+                if weight > 0:
+                    scored += mentions
         if total < threshold:
             return Outcome(plan, None, f"threshold: {plan.threshold:g} (score {total:g})")
         found += [m for m in scored if scores[(m[0].field, m[0].sentence)] > 0]

@@ -149,7 +149,11 @@ def test_a_start_does_not_wait_for_its_rule_set_to_be_kept_yet_a_fork_does(
     threading.Timer(0.2, release.set).start()
     child = os.fork()  # the writing ends before the fork, so the child sees the kept set
     if child == 0:
-        os._exit(0 if len(list(compiled_cache.folder().glob("*.pickle"))) == 1 else 1)
+        code = 1
+        try:
+            code = 0 if len(list(compiled_cache.folder().glob("*.pickle"))) == 1 else 1
+        finally:
+            os._exit(code)
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     load_rules(rules)
