@@ -284,10 +284,9 @@ class TermIndex:
         self.surname_keys: set[str] = set()
         self._capitalised: dict[str, _Capitalised | None] = {}
         """Capitalised word -> what it may begin here (a surname, names), else None."""
-        self._scans = False
-        """Whether the automaton holds anything (set by `build`)."""
         self._items: list[tuple[str, tuple[Any, ...]]] = []
-        """What the automaton holds, key and value: a kept rule set's copy of it (see `__getstate__`)."""
+        """What the automaton holds, key and value (set by `build`): a kept rule set's copy of it (see
+        `__getstate__`); none, and the scan finds nothing."""
 
     def add_word(self, key: str, text: str, *, exact: bool = False) -> None:
         if (key, text) in self._words:
@@ -331,26 +330,26 @@ class TermIndex:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         words = state.pop("_automaton")
-        self.__dict__.update(state)
-        self._automaton = ahocorasick.Automaton()
         assert isinstance(words, list)
-        self._items = words
-        for key, value in words:
+        self.__dict__.update(state)
+        self._make_automaton(words)
+
+    def _make_automaton(self, items: list[tuple[str, tuple[Any, ...]]]) -> None:
+        self._items, self._automaton = items, ahocorasick.Automaton()
+        for key, value in items:
             self._automaton.add_word(key, value)
-        if words:
+        if items:
             self._automaton.make_automaton()
 
     def build(self) -> None:
         for spellings in self.aliases.values():
             spellings.sort(key=lambda alias: -len(alias.keys))
-        automaton, items = self._automaton, self._items
+        items: list[tuple[str, tuple[Any, ...]]] = []
         for key, found in self._stored.items():
             if len(found) == 1:
                 ((kind, ident),) = found
                 if kind == "word":  # most keys: the spellings of one word term
-                    value: tuple[Any, ...] = (len(key), (ident,), (), ())
-                    automaton.add_word(key, value)
-                    items.append((key, value))
+                    items.append((key, (len(key), (ident,), (), ())))
                     continue
             words = tuple(ident for kind, ident in found if kind == "word")
             prefixes = tuple(ident for kind, ident in found if kind == "prefix")
@@ -360,19 +359,15 @@ class TermIndex:
                 if kind == "name"
                 for list_name, member, capitals in [ident.split("\x00")]
             )
-            value = (len(key), words, prefixes, names)
-            automaton.add_word(key, value)
-            items.append((key, value))
-        self._scans = bool(self._stored)
-        if self._scans:
-            self._automaton.make_automaton()
+            items.append((key, (len(key), words, prefixes, names)))
+        self._make_automaton(items)
         # The table the automaton was made from is not read by a scan: let it go (memory, and a kept compiled
         # set's size, `compiled_cache`).
         self._stored, self._words = {}, set()
 
     def scan(self, terms: ArticleTerms, name: str, text: str) -> None:
         """Record every term occurrence in one field of an article."""
-        if not self._scans:
+        if not self._items:
             return
         padded = scan_text(text)
         starts = terms.sentences.bounds(name)[0]
