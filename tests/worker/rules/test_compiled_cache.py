@@ -3,6 +3,7 @@ edited file, other channel names or a broken cache file are compiled again."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -158,3 +159,35 @@ def test_a_start_does_not_wait_for_its_rule_set_to_be_kept_yet_a_fork_does(
     assert os.waitstatus_to_exitcode(status) == 0
     load_rules(rules)
     assert compilations == [1]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_compiling_or_reading_rules_leaves_the_cycle_collector_as_it_was(
+    tmp_path: Path, compilations: list[int], monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    """The collector is paused while a rule set is built (it would walk every new object again and again),
+    and left as it was found: on after a compile, a read of a kept set and a file with a mistake."""
+    collecting: list[bool] = []
+    original = engine.CompiledRules.__init__
+
+    def recording(self: engine.CompiledRules, *args: object, **kwargs: object) -> None:
+        collecting.append(gc.isenabled())
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine.CompiledRules, "__init__", recording)
+    rules, broken = tmp_path / "rules.yaml", tmp_path / "broken.yaml"
+    rules.write_text(SMALL)
+    broken.write_text(SMALL.replace('query: airstrike OR "air raid"', "query: (airstrike"))
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        load_rules(rules)
+        assert gc.isenabled() is enabled
+        load_rules(rules)
+        assert compilations == [1] and collecting == [False]
+        assert gc.isenabled() is enabled
+        with pytest.raises(RuleError):
+            load_rules(broken)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
