@@ -41,6 +41,22 @@ def test_it_sends_a_multipart_alert_with_the_evidence(smtp_server: tuple[str, Ma
     assert "Wire Service" in html and "2017-06-06 17:05" in html
 
 
+def test_text_that_is_not_ascii_arrives_as_written(smtp_server: tuple[str, Mailbox]) -> None:
+    url, mailbox = smtp_server
+    title = "Frappe aérienne près d’al-Tanf — « convoi » touché"
+    settings = EmailSettings(url=url, sender="Veille Médias <veille@example.org>", to=["Rédaction <desk@example.org>"])
+    EmailChannel("email", settings).send([sample(title=title)])
+    (raw,) = mailbox.messages
+    assert raw.isascii()  # headers as RFC 2047 words, bodies quoted-printable: any server relays it
+    message = _parse(raw)
+    assert message["Subject"] == f"[newswatch] airstrikes: {title}"
+    assert message["From"].addresses[0].display_name == "Veille Médias"
+    assert message["To"].addresses[0].addr_spec == "desk@example.org"
+    assert message["Message-ID"].endswith("@example.org>")
+    assert title in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "« convoi »" in message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+
 def test_the_same_alert_keeps_its_message_id(smtp_server: tuple[str, Mailbox]) -> None:
     url, mailbox = smtp_server
     channel = EmailChannel("email", EmailSettings(url=url, sender="newswatch@example.org", to=["desk@example.org"]))
