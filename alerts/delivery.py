@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -182,26 +183,48 @@ def alert_message(session: Session, alert: Alert) -> AlertMessage:
             snippets=(),
             matched=(),
         )
-    hit = session.get_one(Hit, alert.hit_id)
-    article = session.get_one(StoredArticle, hit.article_id)
+    # The columns an alert shows, not whole rows: an article's row holds its text and fingerprint too.
+    hit = session.execute(
+        sa_select(
+            col(Hit.severity),
+            col(Hit.evidence),
+            *_ARTICLE_COLUMNS,
+            col(StoredArticle.source),
+            col(StoredArticle.published_at),
+        )
+        .join(StoredArticle, col(StoredArticle.id) == col(Hit.article_id))
+        .where(col(Hit.id) == alert.hit_id)
+    ).one()
     evidence = hit.evidence
     snippets = tuple(Excerpt.from_dict(s) for s in evidence.get("snippets", ()))
     matched = tuple(dict.fromkeys(m["text"] for m in evidence.get("matches", ())))
     others: tuple[SourceRef, ...] = ()
-    if article.story_id is not None:
-        siblings = session.exec(
-            select(StoredArticle).where(StoredArticle.story_id == article.story_id, col(StoredArticle.id) != article.id)
+    if hit.story_id is not None:
+        siblings = session.execute(
+            sa_select(*_ARTICLE_COLUMNS).where(
+                col(StoredArticle.story_id) == hit.story_id, col(StoredArticle.id) != hit.id
+            )
         )
         others = tuple(SourceRef(url=s.url, site=s.site_name or s.domain, title=s.title) for s in siblings)
     return AlertMessage(
         key=f"{alert.rule}/{alert.story_key}/{alert.channel}",
         rule=alert.rule,
         severity=hit.severity,
-        title=article.title,
-        url=article.url,
-        source=article.site_name or article.domain or article.source,
-        published=article.published_at,
+        title=hit.title,
+        url=hit.url,
+        source=hit.site_name or hit.domain or hit.source,
+        published=hit.published_at,
         snippets=snippets,
         matched=matched,
         other_sources=others,
     )
+
+
+_ARTICLE_COLUMNS = (
+    col(StoredArticle.id),
+    col(StoredArticle.story_id),
+    col(StoredArticle.title),
+    col(StoredArticle.url),
+    col(StoredArticle.site_name),
+    col(StoredArticle.domain),
+)
