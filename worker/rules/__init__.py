@@ -133,8 +133,9 @@ def _rule_set(text: str, path: Path, channels: Collection[str] | None) -> RuleSe
 def _collector_paused() -> Iterator[None]:
     """Python's cycle collector paused while a rule set is compiled or read back: that makes a few hundred
     thousand objects and frees none of them, and each full collection on the way walks all of them again (a
-    third of the compile time). Reference counting frees what it can meanwhile; the collector is left as it
-    was found."""
+    third of the compile time). Reference counting frees what it can meanwhile. The collector is left as it
+    was found, after one pass over the youngest objects (the new ones): that pass is due anyway, and is paid
+    here rather than by the first article matched."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -142,6 +143,7 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+            gc.collect(0)
 
 
 class RuleCache:
