@@ -184,7 +184,7 @@ def alert_message(session: Session, alert: Alert) -> AlertMessage:
             matched=(),
         )
     # The columns an alert shows, not whole rows: an article's row holds its text and fingerprint too.
-    hit = session.execute(
+    row = session.execute(
         sa_select(
             col(Hit.severity),
             col(Hit.evidence),
@@ -195,25 +195,25 @@ def alert_message(session: Session, alert: Alert) -> AlertMessage:
         .join(StoredArticle, col(StoredArticle.id) == col(Hit.article_id))
         .where(col(Hit.id) == alert.hit_id)
     ).one()
-    evidence = hit.evidence
+    evidence = row.evidence
     snippets = tuple(Excerpt.from_dict(s) for s in evidence.get("snippets", ()))
     matched = tuple(dict.fromkeys(m["text"] for m in evidence.get("matches", ())))
     others: tuple[SourceRef, ...] = ()
-    if hit.story_id is not None:
+    if row.story_id is not None:
         siblings = session.execute(
             sa_select(*_ARTICLE_COLUMNS).where(
-                col(StoredArticle.story_id) == hit.story_id, col(StoredArticle.id) != hit.id
+                col(StoredArticle.story_id) == row.story_id, col(StoredArticle.id) != row.id
             )
         )
         others = tuple(SourceRef(url=s.url, site=s.site_name or s.domain, title=s.title) for s in siblings)
     return AlertMessage(
         key=f"{alert.rule}/{alert.story_key}/{alert.channel}",
         rule=alert.rule,
-        severity=hit.severity,
-        title=hit.title,
-        url=hit.url,
-        source=hit.site_name or hit.domain or hit.source,
-        published=hit.published_at,
+        severity=row.severity,
+        title=row.title,
+        url=row.url,
+        source=row.site_name or row.domain or row.source,
+        published=row.published_at,
         snippets=snippets,
         matched=matched,
         other_sources=others,
