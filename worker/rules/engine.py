@@ -81,12 +81,13 @@ def find_terms(compiled: CompiledRules, article: Article) -> ArticleTerms:
 
 
 _AFFILIATION = re.compile(
-    r"\.?[-\u2010\u2011](?:backed|led|based|funded|sponsored|brokered|allied|aligned|supported|trained|armed|"
-    r"affiliated|linked|friendly|leaning|made|built|owned|run|registered|flagged)\b",
+    r"\.?[^\S\n]*[-\u2010\u2011][^\S\n]*(?:backed|led|based|funded|sponsored|brokered|allied|aligned|supported|trained|armed|"
+    r"affiliated|linked|friendly|leaning|made|built|owned|run|registered|flagged)\b(?![^\S\n]+by\b)",
     re.IGNORECASE,
 )
 """What makes a place named in a list of places an adjective of an actor ("Iran-backed militias", "Russia-led forces",
-"US-made jets"): the place is then not where anything happened, and is not a mention of it."""
+"US-made jets", a tokenizer's "Russia - backed"): the place is then not where anything happened, and is not a mention
+of it. A participle with its "by" after a spaced dash is prose ("Iran - backed by Russia - refused")."""
 
 
 _Found = list[tuple[Occurrence, str, str]]

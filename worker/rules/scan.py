@@ -5,10 +5,11 @@ every inflection the English lemma dictionary knows ("strike" -> strikes, striki
 compounds the hyphen, space or nothing between parts ("air strike", "air-strike", "airstrike"). The
 article is folded to a same-length string (offsets stay valid) and scanned by one automaton (pyahocorasick,
 C code). pyahocorasick knows no word boundaries (#95): text and terms both have every non-alphanumeric
-character turned into a space and terms are stored between spaces, so every hit is a whole word. Only
-capitalised words go through the transliteration-aware name matching (`text.skeleton`), which no
-automaton can express. A name listed in several entity lists (a commander who is also an official) counts
-for each of them.
+character turned into a space and terms are stored between spaces, so every hit is a whole word; a wider gap
+between two words (two spaces, a tokenizer's "air - strike") is closed to one space first, its offsets mapped back
+(`close_gaps`). Only capitalised words go through the transliteration-aware name matching (`text.skeleton`), which
+no automaton can express. A name listed in several entity lists (a commander who is also an official) counts for
+each of them.
 
 One module on purpose (over 300 lines): the spelling table and the scan that reads it change together.
 """
@@ -233,6 +234,74 @@ def scan_text(text: str) -> str:
     return f" {text.translate(_ASCII_SPACES).lower()} "
 
 
+def close_gaps(text: str, padded: str) -> tuple[str, list[int]] | None:
+    """`padded` (`scan_text` of `text`) with each wide gap between two words made one space, and where each of its
+    characters stands in `padded`; None when the text has no such gap (most texts: nothing to do).
+
+    A wide gap is several spaces, a line break with spaces around it, or a hyphen with spaces around it: the
+    text of a tokenizer ("air - strikes", "cross - border") or of a careless copy ("air  strike"). Terms are
+    stored with one space between their words, so without this no phrase would be found across such a gap.
+    A blank line (a paragraph's end), two hyphens (a dash) and other punctuation still part words.
+    """
+    gaps = _wide_gaps(text)
+    if not gaps:
+        return None
+    pieces: list[str] = []
+    back: list[int] = []  # in padded offsets: text offset + 1
+    kept = 0
+    for start, end in gaps:
+        pieces.append(padded[kept : start + 2])
+        back.extend(range(kept, start + 2))
+        kept = end + 1
+    pieces.append(padded[kept:])
+    back.extend(range(kept, len(padded)))
+    return "".join(pieces), back
+
+
+def _wide_gaps(text: str) -> list[tuple[int, int]]:
+    """The wide gaps of a text, in order: found from its runs of two or more spacing characters (searched in C),
+    not by a regular expression stepping through every character."""
+    view = text  # one character for each of the text's: spacing and hyphens a space, anything else a letter
+    if not view.isascii():
+        rest = text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+        for ch in set(rest):
+            view = view.replace(ch, " " if ch.isspace() or ch in _HYPHENS else "x")
+    # A blank line is never a wide gap: out of the way first, as it is in every text with paragraphs.
+    spacing = view.encode("ascii").replace(b"\n\n", b"xx").translate(_ASCII_SPACING)
+    spans = []
+    at = spacing.find(b"  ")
+    while at != -1:
+        end = at + 2
+        while at > 0 and spacing[at - 1] == _SPACE:
+            at -= 1
+        while end < len(spacing) and spacing[end] == _SPACE:
+            end += 1
+        if _wide_gap(text, at, end):
+            spans.append((at, end))
+        at = spacing.find(b"  ", end)
+    return spans
+
+
+def _wide_gap(text: str, start: int, end: int) -> bool:
+    """Whether a run of spacing between `start` and `end` stands between two words and parts no more than one
+    space would."""
+    gap = text[start:end]
+    return (
+        start > 0
+        and end < len(text)
+        and text[start - 1].isalnum()
+        and text[end].isalnum()
+        and gap.count("\n") <= 1
+        and sum(gap.count(hyphen) for hyphen in _HYPHENS) <= 1
+    )
+
+
+_HYPHENS = "-\u2010\u2011"
+_ASCII_SPACING = bytes.maketrans(b"\t\n\r\f\v-", b"      ")
+_SPACE = ord(" ")
+"""ASCII spacing and the hyphen as spaces: a wide gap is then a run of two or more spaces."""
+
+
 def scan_spelling(spelling: str) -> str:
     """A term spelling as stored in the automaton (see `scan_text`)."""
     return _NOT_WORD.sub(" ", spelling).strip(" ")
@@ -370,6 +439,10 @@ class TermIndex:
         if not self._items:
             return
         padded = scan_text(text)
+        closed = close_gaps(text, padded)
+        back = None
+        if closed is not None:
+            padded, back = closed
         starts = terms.sentences.bounds(name)[0]
         words, prefixes = terms.words, terms.prefixes
         names: _Names = defaultdict(dict)
@@ -379,25 +452,30 @@ class TermIndex:
         count, sentence, low, high = len(starts), -1, 0, -1
         for last, (length, word_keys, prefix_keys, name_keys) in self._automaton.iter(padded):
             # The stored key has a leading space (and a trailing one unless a prefix); the padding adds one
-            # character before the text, so text offsets are padded offsets minus one.
-            start = last - length + 1
+            # character before the text, so text offsets are padded offsets minus one (after `back` has mapped
+            # them past the gaps it closed).
+            if back is None:
+                start, end = last - length + 1, last - 1
+            else:
+                start, end = back[last - length + 2] - 1, back[last] - 1
             if not low <= start < high:
                 sentence = bisect_right(starts, start) - 1
-                low, high = starts[sentence], starts[sentence + 1] if sentence + 1 < count else len(padded)
+                low, high = starts[sentence], starts[sentence + 1] if sentence + 1 < count else len(text) + 1
             if word_keys:
-                occurrence = new(occurrence_type, (name, start, last - 1, text[start : last - 1], sentence))
+                occurrence = new(occurrence_type, (name, start, end, text[start:end], sentence))
                 for key in word_keys:
                     words[key].append(occurrence)
             if prefix_keys:
                 rest = _WORD_REST.match(padded, last + 1)  # the rest of the word the prefix begins
                 stop = rest.end() if rest else last + 1
-                occurrence = Occurrence(name, start, stop - 1, text[start : stop - 1], sentence)
+                stop = stop - 1 if back is None else back[stop] - 1
+                occurrence = Occurrence(name, start, stop, text[start:stop], sentence)
                 for key in prefix_keys:
                     prefixes[key].append(occurrence)
             if name_keys:
                 for list_name, member, capitals in name_keys:
-                    if not capitals or text[start : last - 1].isupper():
-                        names[(start, last - 1)][list_name] = member
+                    if not capitals or text[start:end].isupper():
+                        names[(start, end)][list_name] = member
         if self.aliases:
             self._scan_names(terms, name, text, names)
         for (start, end), list_name, member in _outermost(names):

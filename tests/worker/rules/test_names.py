@@ -84,6 +84,7 @@ AFFILIATIONS = parse_rules(
         ("Rwanda-backed rebels seized the town.", []),  # a name in a list of places: the same
         ("Refugees fled to Rwanda, backed by aid groups.", ["Rwanda"]),  # a comma, not a compound
         ("Iran - backed by Russia - refused.", ["Iran"]),  # spaced dashes are punctuation
+        ("The Iran - backed militias crossed the river .", []),  # a tokenizer's text: the compound spaced out
         ("Qasem Soleimani-led units advanced.", ["Qasem Soleimani"]),  # a person stays mentioned
     ],
 )

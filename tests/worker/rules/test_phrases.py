@@ -79,3 +79,23 @@ def test_a_word_matches_its_inflections_not_the_dictionarys_abbreviations(
 )
 def test_a_term_written_with_equals_matches_only_as_written(query: str, text: str, found: list[str]) -> None:
     assert _found(query, text) == found
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "found"),
+    [
+        ('"air strike"', "An air  strike hit the town.", ["air  strike"]),  # two spaces
+        ('"air strike"', "An air\n   strike hit the town.", ["air\n   strike"]),  # a wrapped line, indented
+        ("airstrike", "Turkish jets carried out air - strikes .", ["air - strikes"]),  # a tokenizer's hyphen
+        ('"cross-border"', "He condemned the cross - border raid .", ["cross - border"]),
+        ('"Bab al-Hawa"', "Trucks crossed at Bab al - Hawa .", ["Bab al - Hawa"]),
+        ("airstrike", "Rebels shot at air\u00a0 strike planes.", ["air\u00a0 strike"]),  # a no-break space too
+        ('"air strike"', "They fled by air, strike or not.", []),  # a comma still parts the words
+        ('"air strike"', "They came by air\n\nStrike action followed.", []),  # and so does a blank line
+        ('"air strike"', "An air -- strike hit.", []),  # two hyphens are a dash, not a hyphen
+    ],
+)
+def test_a_phrase_is_found_across_a_wide_gap_and_shown_as_written(query: str, text: str, found: list[str]) -> None:
+    """Tokenized text ("air - strikes") and careless copies ("air  strike") still say the phrase; the mention
+    shows the text as it is."""
+    assert _found(query, text) == found
