@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 
-_SPACE = re.compile(r"\s+")
 _TRACKING = re.compile(
     r"^(utm_\w*|fbclid|gclid|gclsrc|dclid|gbraid|wbraid|msclkid|yclid|twclid|ttclid|igshid|mc_cid|mc_eid"
     r"|_hsenc|_hsmi|mkt_tok|oly_anon_id|oly_enc_id|vero_id|vero_conv|_ga|_gl|s_cid|at_medium|at_campaign|xtor)$",
@@ -49,9 +48,14 @@ def canonical_url(url: str) -> str:
 
 
 def content_hash(title: str, text: str) -> str:
-    """A hash of title and text insensitive to whitespace and Unicode form, so re-fetches compare equal."""
-    normalised = unicodedata.normalize("NFKC", f"{title}\n{text}")
-    normalised = _SPACE.sub(" ", normalised).strip().casefold()
+    """A hash of title and text insensitive to whitespace and Unicode form, so re-fetches compare equal.
+
+    Whitespace runs become one space after NFKC (which can make spaces: "¨" is a space and a mark), as a `\\s+`
+    substitution would; `str.split` knows the same whitespace and is several times faster on an article."""
+    normalised = f"{title}\n{text}"
+    if not unicodedata.is_normalized("NFKC", normalised):
+        normalised = unicodedata.normalize("NFKC", normalised)
+    normalised = " ".join(normalised.split()).casefold()
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 

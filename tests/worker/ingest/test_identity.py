@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newswatch.worker.ingest.feeds import FeedEntry
-from newswatch.worker.ingest.identity import feed_items, feed_url, item_url_key
+from newswatch.worker.ingest.identity import content_hash, feed_items, feed_url, item_url_key
 
 
 @pytest.mark.parametrize(
@@ -84,3 +84,12 @@ def test_an_item_listed_twice_is_one_item() -> None:
 
 def test_an_item_without_link_or_guid_is_its_title() -> None:
     assert _keys([_entry(None, "Bulletin")]) == [("id:Bulletin", None, False)]
+
+
+def test_an_article_refetched_with_other_spacing_or_unicode_forms_has_the_same_content_hash() -> None:
+    """Stored hashes are compared with new ones: the same text, re-fetched, must hash the same in every version."""
+    stored = content_hash("Airstrike near Tanf", "Coalition jets struck\u00a0a convoy.\n\n\uff34he border \u00a8 post")
+    # The value articles stored by earlier versions carry for this text (sha256 of NFKC, spacing, casefold).
+    assert stored == "90a76bc0e525ad29b76ce7820f25439377c865a1b7833582acd639d3ce023e50"
+    assert content_hash(" airstrike  near\ttanf ", "coalition JETS struck a convoy. The border \u00a8 post") == stored
+    assert content_hash("Airstrike near Tanf", "Coalition jets struck a convoy. The border post") != stored
