@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,3 +23,11 @@ class Article:
     language: str | None = None
     domain: str | None = None
     """The site's host name without `www.`, for `source:` rules."""
+
+    def __post_init__(self) -> None:
+        # Title and text in composed form (NFC, as the web writes them): in decomposed text an accent is a character
+        # of its own, which would split "Öncüpınar" into three words for the rules. Stored and matched alike.
+        for name in ("title", "text"):
+            value = getattr(self, name)
+            if not unicodedata.is_normalized("NFC", value):
+                object.__setattr__(self, name, unicodedata.normalize("NFC", value))

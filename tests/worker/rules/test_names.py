@@ -4,6 +4,8 @@ capitals (an acronym) only in capitals ("US" is not "us"). Table-driven."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from newswatch.worker.article import Article
@@ -90,3 +92,16 @@ AFFILIATIONS = parse_rules(
 )
 def test_a_place_as_an_actors_affiliation_is_no_mention_of_it(text: str, found: list[str]) -> None:
     assert _found(AFFILIATIONS, text) == found
+
+
+def test_a_name_with_accents_is_found_in_decomposed_text_too() -> None:
+    """Text whose accents are separate characters (Unicode NFD, as some exports write it) reads as the same words."""
+    crossings = parse_rules(
+        "entities:\n  crossings:\n    kind: place\n    members: [Öncüpınar]\n"
+        "rules:\n  - {name: c, query: '@crossings'}\n",
+        file="crossings.yaml",
+    )
+    composed = "Refugees crossed at Öncüpınar on Monday."
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    assert _found(crossings, composed) == _found(crossings, decomposed) == ["Öncüpınar"]
