@@ -25,9 +25,20 @@ class Article:
     """The site's host name without `www.`, for `source:` rules."""
 
     def __post_init__(self) -> None:
-        # Title and text in composed form (NFC, as the web writes them): in decomposed text an accent is a character
-        # of its own, which would split "Öncüpınar" into three words for the rules. Stored and matched alike.
+        # Title and text in composed form (NFC, as the web writes them), without invisible break hints: in
+        # decomposed text an accent is a character of its own, and a soft hyphen or zero-width space sits inside a
+        # word ("Solei\u00admani"); either would split a name into pieces for the rules. Stored and matched alike.
         for name in ("title", "text"):
-            value = getattr(self, name)
-            if not unicodedata.is_normalized("NFC", value):
-                object.__setattr__(self, name, unicodedata.normalize("NFC", value))
+            value = original = getattr(self, name)
+            if not value.isascii():
+                if any(mark in value for mark in _INVISIBLE):
+                    value = value.translate(_WITHOUT_INVISIBLE)
+                if not unicodedata.is_normalized("NFC", value):
+                    value = unicodedata.normalize("NFC", value)
+                if value is not original:
+                    object.__setattr__(self, name, value)
+
+
+_INVISIBLE = "\u00ad\u200b\u2060\ufeff"
+"""Soft hyphen, zero-width space, word joiner and zero-width no-break space: break hints, not text."""
+_WITHOUT_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE))
