@@ -298,8 +298,8 @@ def _wide_gap(text: str, start: int, end: int) -> bool:
 
 _HYPHENS = "-\u2010\u2011"
 _ASCII_SPACING = bytes.maketrans(b"\t\n\r\f\v-", b"      ")
-_SPACE = ord(" ")
 """ASCII spacing and the hyphen as spaces: a wide gap is then a run of two or more spaces."""
+_SPACE = ord(" ")
 
 
 def scan_spelling(spelling: str) -> str:
