@@ -47,13 +47,14 @@ RANKS = frozenset(
 GIVEN_NAMES = frozenset(
     {
         *("mohammed", "mohammad", "mohamed", "mohamad", "muhammad", "muhammed", "ahmed", "ahmad", "ali", "amir"),
-        *("mehdi", "karim", "hamza", "samir", "malik", "abdul", "sara", "iman", "mina", "sina"),
+        *("mehdi", "karim", "hamza", "samir", "malik", "abdul", "sara", "iman", "mina", "sina", "said"),
         *("john", "james", "david", "michael", "george", "joseph", "daniel", "paul", "peter", "robert", "thomas"),
         "william",
     }
 )
 """Given names that the English word list also holds as words: before a surname they are another man's given
-name ("Ahmed al-Mohandes", "Mohammad Soleimani"), not an ordinary capitalised word of a headline."""
+name ("Ahmed al-Mohandes", "Mohammad Soleimani", "Said Soleimani"), not an ordinary capitalised word of a headline.
+Only capitalised: "Pompeo said Soleimani was plotting" is the verb."""
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’]*)\.?[\s\-]+$")
 _FIELD_ORDER = {"title": 0, "text": 1}
 

@@ -101,6 +101,8 @@ def test_pre_needs_its_left_side_first(text: str, expected: set[str]) -> None:
         ("Qassim Suleimani, head of the Quds Force, spoke.", {"always"}),
         ("Soleimani-led militias advanced on the town.", {"always"}),  # a compound saying what he did
         ("Lawmaker Mohammad Soleimani spoke.", set()),  # a given name that is also in the word list
+        ("Pompeo said Soleimani was plotting attacks.", {"always"}),  # the verb, not a given name
+        ("The cleric Said Soleimani spoke in Qom.", set()),  # the given name, capitalised
     ],
 )
 def test_a_surname_alone_counts_as_the_member_says(text: str, expected: set[str]) -> None:
