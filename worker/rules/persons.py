@@ -55,6 +55,10 @@ GIVEN_NAMES = frozenset(
 """Given names that the English word list also holds as words: before a surname they are another man's given
 name ("Ahmed al-Mohandes", "Mohammad Soleimani", "Said Soleimani"), not an ordinary capitalised word of a headline.
 Only capitalised: "Pompeo said Soleimani was plotting" is the verb."""
+VERB_NAMES = frozenset({"said"})
+"""Given names that are also verbs a headline puts before a name: capitalised in title case ("Trump Said Soleimani
+Was Plotting"), where the next word is capitalised too."""
+_TITLE_CASE_NEXT = re.compile(r"(?:['’]s)?\s+[A-Z]")
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’]*)\.?[\s\-]+$")
 _FIELD_ORDER = {"title": 0, "text": 1}
 
@@ -105,10 +109,11 @@ class Person:
             for known in self.spellings
         )
 
-    def other_given_name(self, text: str, start: int) -> bool:
-        """Whether a capitalised name that is not this person's stands just before the surname ("Hassan
-        Soleimani"); a rank, a title, a possessive or an ordinary capitalised word ("Yesterday") is not one. A
-        particle between them is looked past: "Ahmed al-Mohandes" is another man."""
+    def other_given_name(self, text: str, start: int, end: int) -> bool:
+        """Whether a capitalised name that is not this person's stands just before the surname (`start` to `end`:
+        "Hassan Soleimani"); a rank, a title, a possessive or an ordinary capitalised word ("Yesterday") is not
+        one, nor a verb that is also a name in a headline written in title case ("Pompeo Said Soleimani Was
+        ..."). A particle between them is looked past: "Ahmed al-Mohandes" is another man."""
         while True:
             found = _WORD_BEFORE.search(text, max(0, start - 30), start)
             if found is None:
@@ -123,6 +128,8 @@ class Person:
             return False
         if skeleton(word) in self.given_keys:
             return False  # his given name in another spelling ("Qassim", "Kassem" for "Qasem")
+        if word in VERB_NAMES and _TITLE_CASE_NEXT.match(text, end):
+            return False
         return word in GIVEN_NAMES or not english_word(word)
 
 
@@ -147,7 +154,7 @@ def surname_mentions(
             if _names_a_thing(text, occ.end):
                 continue
             if person.use == "always":
-                if person.spelt_as(spelt) and not person.other_given_name(text, occ.start):
+                if person.spelt_as(spelt) and not person.other_given_name(text, occ.start, occ.end):
                     extra.append((occ, person.name))
             elif first is not None and _before(first, occ) and (spelt == last or fuzzy_ok(spelt)):
                 extra.append((occ, person.name))

@@ -103,6 +103,7 @@ def test_pre_needs_its_left_side_first(text: str, expected: set[str]) -> None:
         ("Lawmaker Mohammad Soleimani spoke.", set()),  # a given name that is also in the word list
         ("Pompeo said Soleimani was plotting attacks.", {"always"}),  # the verb, not a given name
         ("The cleric Said Soleimani spoke in Qom.", set()),  # the given name, capitalised
+        ("Pompeo Said Soleimani Was Plotting Attacks", {"always"}),  # a headline in title case: the verb
     ],
 )
 def test_a_surname_alone_counts_as_the_member_says(text: str, expected: set[str]) -> None:
