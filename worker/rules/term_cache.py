@@ -49,9 +49,9 @@ CODE = (
     "newswatch.worker.rules.lexicon",
 )
 """The modules whose code the answers depend on: folding and lemmas, spellings, the inflection table."""
-LIMIT = 10_000
-"""Entries the file holds at most unless one process uses more (the example rules use about 5,000, a file of
-0.9 MB read in about 10 ms)."""
+LIMIT = 25_000
+"""Entries the file holds at most unless one process uses more (the example rules use about 10,000, a file of
+0.9 MB read in about 10 ms: a limit below that would have each start prune and rewrite the file)."""
 
 T = TypeVar("T")
 Tables = dict[str, dict[str, Any]]
