@@ -225,13 +225,17 @@ def scan_text(text: str) -> str:
     Terms are stored the same way between spaces, so every automaton hit starts and ends on word bounds.
     """
     if not text.isascii():
-        # The characters left when every ASCII byte is deleted from the UTF-8 (in C, faster than a regex).
-        rest = text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
-        for ch in set(rest):
+        for ch in _non_ascii(text):
             text = text.replace(ch, _space_or_fold(ch))
     if text.isascii():  # bytes.translate is a C table lookup per character
         return f" {text.encode('ascii').translate(_ASCII_TABLE).decode('ascii')} "
     return f" {text.translate(_ASCII_SPACES).lower()} "
+
+
+def _non_ascii(text: str) -> set[str]:
+    """The distinct characters of `text` that are not ASCII: the UTF-8 with every ASCII byte deleted (in C, faster
+    than a regular expression or a loop over the characters)."""
+    return set(text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
 
 
 def close_gaps(text: str, padded: str) -> tuple[str, list[int]] | None:
@@ -263,8 +267,7 @@ def _wide_gaps(text: str) -> list[tuple[int, int]]:
     not by a regular expression stepping through every character."""
     view = text  # one character for each of the text's: spacing and hyphens a space, anything else a letter
     if not view.isascii():
-        rest = text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
-        for ch in set(rest):
+        for ch in _non_ascii(text):
             view = view.replace(ch, " " if ch.isspace() or ch in _HYPHENS else "x")
     # A blank line is never a wide gap: out of the way first, as it is in every text with paragraphs.
     spacing = view.encode("ascii").replace(b"\n\n", b"xx").translate(_ASCII_SPACING)
