@@ -166,9 +166,19 @@ _COMPOUND = re.compile(r"-([^\W\d_]+)")
 
 def _names_a_thing(text: str, end: int) -> bool:
     """A hyphen compound names a thing after the person ("the Soleimani-class corvette"), unless its second
-    part says what he did ("Soleimani-led", "Soleimani-backed")."""
+    part says what he did ("Soleimani-led", "Soleimani-backed") or is another name ("a Soleimani-Muhandis memorial
+    week": two men; in a title-case headline "Soleimani-Class" is still a thing)."""
     found = _COMPOUND.match(text, end)
-    return found is not None and not found.group(1).lower().endswith("ed")
+    if found is None:
+        return False
+    second = found.group(1)
+    if second[0].isupper() and second.lower() not in _THING_WORDS:
+        return False
+    return not second.lower().endswith("ed")
+
+
+_THING_WORDS = frozenset({"class", "style", "type", "era", "model"})
+"""Second parts of a compound that name a thing after the person, whatever their case."""
 
 
 def _before(first: Occurrence, later: Occurrence) -> bool:

@@ -100,6 +100,8 @@ def test_pre_needs_its_left_side_first(text: str, expected: set[str]) -> None:
         ("Kassem Soleimani led the push.", {"always"}),  # his given name spelt otherwise
         ("Qassim Suleimani, head of the Quds Force, spoke.", {"always"}),
         ("Soleimani-led militias advanced on the town.", {"always"}),  # a compound saying what he did
+        ("Factions held a Soleimani-Muhandis memorial week.", {"always"}),  # a compound of two men's names
+        ("The Soleimani-Class Corvette Sailed", set()),  # a title-case headline: still a thing named after him
         ("Lawmaker Mohammad Soleimani spoke.", set()),  # a given name that is also in the word list
         ("Pompeo said Soleimani was plotting attacks.", {"always"}),  # the verb, not a given name
         ("The cleric Said Soleimani spoke in Qom.", set()),  # the given name, capitalised
