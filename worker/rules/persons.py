@@ -164,6 +164,10 @@ def surname_mentions(
 _COMPOUND = re.compile(r"-([^\W\d_]+)")
 
 
+_THING_WORDS = frozenset({"class", "style", "type", "era", "model"})
+"""Second parts of a compound that name a thing after the person, whatever their case."""
+
+
 def _names_a_thing(text: str, end: int) -> bool:
     """A hyphen compound names a thing after the person ("the Soleimani-class corvette"), unless its second
     part says what he did ("Soleimani-led", "Soleimani-backed") or is another name ("a Soleimani-Muhandis memorial
@@ -172,13 +176,10 @@ def _names_a_thing(text: str, end: int) -> bool:
     if found is None:
         return False
     second = found.group(1)
-    if second[0].isupper() and second.lower() not in _THING_WORDS:
+    word = second.lower()
+    if second[0].isupper() and word not in _THING_WORDS:
         return False
-    return not second.lower().endswith("ed")
-
-
-_THING_WORDS = frozenset({"class", "style", "type", "era", "model"})
-"""Second parts of a compound that name a thing after the person, whatever their case."""
+    return not word.endswith("ed")
 
 
 def _before(first: Occurrence, later: Occurrence) -> bool:
