@@ -99,3 +99,23 @@ def test_a_phrase_is_found_across_a_wide_gap_and_shown_as_written(query: str, te
     """Tokenized text ("air - strikes") and careless copies ("air  strike") still say the phrase; the mention
     shows the text as it is."""
     assert _found(query, text) == found
+
+
+@pytest.mark.parametrize(
+    ("query", "title", "text", "found"),
+    [
+        ('"from the"', "Aid from the north", "Trucks came from  the\nnorth.", ["title:4-12", "text:12-21"]),
+        ("is", "", "The crossing is shut; it was open.", ["text:13-15", "text:25-28"]),
+        ("fled PRE/1 (to OR into)", "", "Some fled. To Chad. They fled into it.", ["text:25-29", "text:30-34"]),
+        ('"on the" NEAR/1 border', "", "Talks on the economy. Fighting on the border.", ["text:31-37", "text:38-44"]),
+        ("to", "", "Nothing here goes anywhere.", []),
+    ],
+)
+def test_a_term_of_function_words_alone_is_found_where_it_is_written(
+    query: str, title: str, text: str, found: list[str]
+) -> None:
+    rule_set = parse_rules(f"rules:\n  - name: r\n    query: '{query}'\n", file="function.yaml")
+    article = Article(source="t", title=title, text=text)
+    matches = [m for hit in rule_set.match(article) for m in hit.matches]
+    assert [f"{m.field}:{m.start}-{m.end}" for m in matches] == found
+    assert all(getattr(article, m.field)[m.start : m.end] == m.text for m in matches)
