@@ -7,12 +7,16 @@ from __future__ import annotations
 import pytest
 
 from newswatch.worker.article import Article
-from newswatch.worker.rules import parse_rules
+from newswatch.worker.rules import Match, parse_rules
+
+
+def _matches(query: str, article: Article) -> list[Match]:
+    rule_set = parse_rules(f"rules:\n  - name: r\n    query: '{query}'\n", file="phrase.yaml")
+    return [m for hit in rule_set.match(article) for m in hit.matches]
 
 
 def _found(query: str, text: str) -> list[str]:
-    rule_set = parse_rules(f"rules:\n  - name: r\n    query: '{query}'\n", file="phrase.yaml")
-    return [m.text for hit in rule_set.match(Article(source="t", title="", text=text)) for m in hit.matches]
+    return [m.text for m in _matches(query, Article(source="t", title="", text=text))]
 
 
 @pytest.mark.parametrize(
@@ -114,8 +118,7 @@ def test_a_phrase_is_found_across_a_wide_gap_and_shown_as_written(query: str, te
 def test_a_term_of_function_words_alone_is_found_where_it_is_written(
     query: str, title: str, text: str, found: list[str]
 ) -> None:
-    rule_set = parse_rules(f"rules:\n  - name: r\n    query: '{query}'\n", file="function.yaml")
     article = Article(source="t", title=title, text=text)
-    matches = [m for hit in rule_set.match(article) for m in hit.matches]
+    matches = _matches(query, article)
     assert [f"{m.field}:{m.start}-{m.end}" for m in matches] == found
     assert all(getattr(article, m.field)[m.start : m.end] == m.text for m in matches)
