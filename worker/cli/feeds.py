@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from newswatch.storage.errors import NewswatchError
 from newswatch.worker.cli.params import Duration
 
 if TYPE_CHECKING:
@@ -67,7 +69,7 @@ def feeds() -> None:
 
 
 @feeds.command("add")
-@click.argument("url")
+@click.argument("urls", nargs=-1, required=True, metavar="URL...")
 @click.option("--interval", type=Duration(), default=None, help="How often to poll, e.g. 15m (default 15m).")
 @click.option(
     "--min-interval",
@@ -81,34 +83,90 @@ def feeds() -> None:
     default=None,
     help="Poll a quiet feed at least this often (default NEWSWATCH_MAX_INTERVAL).",
 )
-@click.option("--title", default=None)
+@click.option("--title", default=None, help="The feed's title (one URL only).")
 def feeds_add(
-    url: str,
+    urls: tuple[str, ...],
     interval: timedelta | None,
     min_interval: timedelta | None,
     max_interval: timedelta | None,
     title: str | None,
 ) -> None:
-    """Add a feed URL (RSS, Atom or JSON Feed), or a site's page: the feed the page names is added."""
+    """Add feed URLs (RSS, Atom or JSON Feed), or a site's pages: the feed a page names is added. Several URLs
+    are checked at once and each is added or refused on its own; the exit status is 1 if any was refused."""
     from newswatch.storage.db import connection_scope
     from newswatch.storage.overview import insert_feed
     from newswatch.worker.ingest.identity import feed_url
 
-    if not url.lower().startswith(("http://", "https://")):
-        raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URL")
+    if title is not None and len(urls) > 1:
+        raise click.BadParameter("names one feed: give one URL with it", param_hint="--title")
+    for url in urls:
+        if not url.lower().startswith(("http://", "https://")):
+            raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URL")
     seconds = _interval(interval)
     bounds = _bounds(min_interval, max_interval, seconds)
-    url = _checked_feed(feed_url(url))
-    with connection_scope(_database_url()) as connection:
-        url = _stored_url(connection, url)
-        feed_id, new = insert_feed(connection, url, interval_seconds=seconds, title=title, bounds=bounds)
+    checked = _checked_feeds([feed_url(url) for url in urls])
+    refused = [outcome for outcome in checked if isinstance(outcome, NewswatchError)]
+    if len(urls) == 1 and refused:
+        raise refused[0]
     limits = _bounds_text(*bounds) if bounds else ""
-    click.echo(f"{'added' if new else 'updated'} feed {feed_id}: {url} every {seconds // 60} min{limits}")
+    if len(refused) < len(checked):
+        with connection_scope(_database_url()) as connection:
+            for outcome in checked:
+                if isinstance(outcome, NewswatchError):
+                    _print_error(outcome)
+                    continue
+                url = _stored_url(connection, outcome)
+                feed_id, new = insert_feed(connection, url, interval_seconds=seconds, title=title, bounds=bounds)
+                click.echo(f"{'added' if new else 'updated'} feed {feed_id}: {url} every {seconds // 60} min{limits}")
+    else:
+        for outcome in refused:
+            _print_error(outcome)
+    if refused:
+        sys.exit(1)
 
 
-def _checked_feed(url: str) -> str:
+CHECKS_AT_ONCE = 8
+"""Hosts whose feeds `feeds add` checks at the same time; one host's feeds are fetched one after another."""
+
+
+def _checked_feeds(urls: list[str]) -> list[str | NewswatchError]:
+    """The feed to add for each URL (see `_checked_feed`), or why it is refused, in the order given. Feeds of
+    different hosts are fetched at the same time (a list of feeds takes about as long as its slowest host),
+    each host's in turn, as a poll would."""
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlsplit
+
+    by_host: dict[str, list[int]] = {}
+    for index, url in enumerate(urls):
+        by_host.setdefault(urlsplit(url).hostname or "", []).append(index)
+    outcomes: list[tuple[str | NewswatchError, list[tuple[str, bool]]]] = [("", [])] * len(urls)
+
+    def check_host(indexes: list[int]) -> None:
+        for index in indexes:
+            notes: list[tuple[str, bool]] = []
+            try:
+                outcomes[index] = (_checked_feed(urls[index], notes), notes)
+            except NewswatchError as exc:
+                outcomes[index] = (exc, notes)
+
+    if len(by_host) == 1:
+        check_host(next(iter(by_host.values())))
+    else:
+        from newswatch.worker.runtime import get_runtime
+
+        _ = get_runtime().client  # made once, here: the threads share it
+        with ThreadPoolExecutor(max_workers=min(CHECKS_AT_ONCE, len(by_host))) as pool:
+            list(pool.map(check_host, by_host.values()))
+    for _, notes in outcomes:  # printed in the order the URLs were given, not the order they were fetched in
+        for line, err in notes:
+            click.echo(line, err=err)
+    return [outcome for outcome, _ in outcomes]
+
+
+def _checked_feed(url: str, notes: list[tuple[str, bool]]) -> str:
     """The feed to add for `url`: itself, or the feed its page names. A URL that is no feed is refused; one that
-    cannot be reached now (a timeout, a 5xx) is added as given, with a warning."""
+    cannot be reached now (a timeout, a 5xx) is added as given, with a warning. What to tell the user is
+    appended to `notes` (line, to standard error)."""
     from newswatch.worker.errors import FeedError, FetchError
     from newswatch.worker.ingest.discovery import fetch_feed
     from newswatch.worker.ingest.feeds import parse_feed
@@ -124,14 +182,19 @@ def _checked_feed(url: str) -> str:
     except FetchError as exc:
         if not exc.transient:
             raise FetchError(f"{exc}; feed not added", url=url) from exc
-        click.echo(f"warning: {exc}; added without checking that it is a feed", err=True)
+        notes.append((f"warning: {exc}; added without checking that it is a feed", True))
         return url
     except FeedError as exc:
         raise FeedError(f"{exc}; feed not added", source=url) from exc
     if fetched.discovered is None:
         return url
-    click.echo(f"{url} is a page; adding the feed it names: {fetched.discovered}")
+    notes.append((f"{url} is a page; adding the feed it names: {fetched.discovered}", False))
     return feed_url(fetched.discovered)
+
+
+def _print_error(error: NewswatchError) -> None:
+    for line in str(error).splitlines():
+        click.echo(f"error: {line}", err=True)
 
 
 def _stored_url(db: Connection | Session, url: str) -> str:

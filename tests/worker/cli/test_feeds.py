@@ -11,6 +11,7 @@ from pytest_httpserver import HTTPServer
 
 from newswatch.storage.db import session_scope
 from newswatch.storage.feeds import add_feed, list_feeds
+from tests.conftest import loopback_server
 
 FEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "feeds"
 RSS = "<rss version='2.0'><channel><title>Desert Dispatch</title></channel></rss>"
@@ -142,3 +143,34 @@ def test_bounds_that_cannot_hold_are_refused(db: str, options: list[str], messag
     result = _newswatch("feeds", "add", "https://news.example.org/rss", *options)
 
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_several_urls_are_checked_together_and_each_is_added_or_refused_on_its_own(
+    db: str, httpserver: HTTPServer
+) -> None:
+    with loopback_server() as other:  # a second host (127.0.0.1, the fixture's is localhost): fetched beside it
+        httpserver.expect_request("/rss").respond_with_data(RSS, content_type="application/rss+xml")
+        httpserver.expect_request("/gone.xml").respond_with_data("", status=404)
+        other.expect_request("/atom").respond_with_data(
+            "<feed xmlns='http://www.w3.org/2005/Atom'><title>Frontier</title></feed>",
+            content_type="application/atom+xml",
+        )
+        first, gone, second = httpserver.url_for("/rss"), httpserver.url_for("/gone.xml"), other.url_for("/atom")
+
+        result = _newswatch("feeds", "add", first, gone, second, "--interval", "30m")
+
+        assert result.exit_code == 1
+        assert result.stdout.splitlines() == [
+            f"added feed 1: {first} every 30 min",
+            f"added feed 2: {second} every 30 min",
+        ]
+        assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
+            f"error: fetch: status 404: {gone}; feed not added"
+        ]
+        assert _feed_urls(db) == [first, second]
+
+
+def test_a_title_names_one_feed(db: str) -> None:
+    result = _newswatch("feeds", "add", "https://a.example.org/rss", "https://b.example.org/rss", "--title", "Two")
+    assert result.exit_code == 2 and "names one feed" in result.output
+    assert "no feeds" in _newswatch("feeds", "list").stdout
