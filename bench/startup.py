@@ -7,7 +7,9 @@ time a new process, the commands taking turns run by run (so that a change in th
 alike), and prints the median and the fastest wall time and the median CPU time (user + system) of:
 - `newswatch --help`, which loads no database or pipeline module;
 - `newswatch feeds add URL` on a temporary SQLite database (created and migrated by the first, untimed run),
-  for a tiny RSS feed served on loopback by this script (the command checks that the URL is a feed);
+  for a tiny RSS feed served on loopback by this script (the command checks that the URL is a feed), and for the
+  same feed answering after half a second, as a distant site does (the storage layer is imported while the
+  command waits for it: compare with the first plus 0.5 s);
 - `newswatch feeds list` and `newswatch status` on the same database (three feeds);
 - the floors under them, measured the same way in the same run: a new interpreter importing nothing, or only
   SQLAlchemy, the settings or the HTTP client, which the commands cannot do without;
@@ -52,8 +54,14 @@ FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>bench</title>
 <item><title>One</title><link>http://127.0.0.1/one</link></item></channel></rss>"""
 
 
+SLOW_SECONDS = 0.5
+"""How long the feed takes to answer at the path `/slow.xml`, as a distant site does."""
+
+
 class _Feed(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        if self.path.startswith("/slow"):
+            time.sleep(SLOW_SECONDS)
         self.send_response(200)
         self.send_header("Content-Type", "application/rss+xml")
         self.send_header("Content-Length", str(len(FEED)))
@@ -86,6 +94,8 @@ def command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "newswatch.worker"]
 
 
+TARGETED = ("newswatch --help", "newswatch feeds add URL", "newswatch feeds list")
+"""The commands with a start-to-exit target (TARGET)."""
 FLOORS = {
     "python (imports nothing)": "pass",
     "import sqlalchemy": "import sqlalchemy",
@@ -172,9 +182,11 @@ def main() -> None:
         run_once([*newswatch, "feeds", "list"], env=env, cwd=cwd)  # creates and migrates the database
         for other in ("one", "two"):
             run_once([*newswatch, "feeds", "add", f"{url}?{other}"], env=env, cwd=cwd)
+        slow = url.replace("feed.xml", "slow.xml")
         cases = {
             "newswatch --help": [*newswatch, "--help"],
             "newswatch feeds add URL": [*newswatch, "feeds", "add", url],
+            f"feeds add, answer in {SLOW_SECONDS:g} s": [*newswatch, "feeds", "add", slow],
             "newswatch feeds list": [*newswatch, "feeds", "list"],
             "newswatch status": [*newswatch, "status"],
         }
@@ -182,7 +194,7 @@ def main() -> None:
         times = timed_in_turns(cases | floors, runs=options.runs, env=env, cwd=cwd)
         print(f"{'command':<32} {'median':>8} {'fastest':>8} {'cpu':>8}   target   ({options.runs} runs, in turns)")
         for name in cases:
-            print_row(name, *times[name], target=None if name == "newswatch status" else TARGET)
+            print_row(name, *times[name], target=TARGET if name in TARGETED else None)
         print("floors: a new interpreter doing only this")
         for name in floors:
             print_row(f"  {name}", *times[name], target=None)

@@ -93,10 +93,9 @@ def feeds_add(
 ) -> None:
     """Add feed URLs (RSS, Atom or JSON Feed), or a site's pages: the feed a page names is added. Several URLs
     are checked at once and each is added or refused on its own; the exit status is 1 if any was refused."""
-    from newswatch.storage.db import connection_scope
-    from newswatch.storage.overview import insert_feed
-    from newswatch.worker.cli.feed_checks import checked_feeds
+    from newswatch.worker.cli.feed_checks import checked_feeds, import_in_background
     from newswatch.worker.ingest.identity import feed_url
+    from newswatch.worker.runtime import get_runtime
 
     if title is not None and len(urls) > 1:
         raise click.BadParameter("names one feed: give one URL with it", param_hint="--title")
@@ -105,12 +104,18 @@ def feeds_add(
             raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URL")
     seconds = _interval(interval)
     bounds = _bounds(min_interval, max_interval, seconds)
+    _ = get_runtime().client  # the client first, then the storage layer's import beside the fetches
+    storage = import_in_background("newswatch.storage.db", "newswatch.storage.overview")
     checked = checked_feeds([feed_url(url) for url in urls])
     refused = [outcome for outcome in checked if isinstance(outcome, NewswatchError)]
     if len(urls) == 1 and refused:
         raise refused[0]
     limits = _bounds_text(*bounds) if bounds else ""
     if len(refused) < len(checked):
+        storage.join()
+        from newswatch.storage.db import connection_scope
+        from newswatch.storage.overview import insert_feed
+
         with connection_scope(_database_url()) as connection:
             for outcome in checked:
                 if isinstance(outcome, NewswatchError):
