@@ -61,9 +61,14 @@ class _CLI(click.Group):
         try:
             return super().invoke(ctx)
         except NewswatchError as exc:
-            for line in str(exc).splitlines():
-                click.echo(f"error: {line}", err=True)
+            print_error(exc)
             sys.exit(1)
+
+
+def print_error(error: NewswatchError) -> None:
+    """One of newswatch's own errors as the user reads it: each line of it after "error: ", on standard error."""
+    for line in str(error).splitlines():
+        click.echo(f"error: {line}", err=True)
 
 
 @click.group(cls=_CLI)

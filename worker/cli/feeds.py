@@ -93,6 +93,7 @@ def feeds_add(
 ) -> None:
     """Add feed URLs (RSS, Atom or JSON Feed), or a site's pages: the feed a page names is added. Several URLs
     are checked at once and each is added or refused on its own; the exit status is 1 if any was refused."""
+    from newswatch.worker.cli import print_error
     from newswatch.worker.cli.feed_checks import checked_feeds, import_in_background
     from newswatch.worker.ingest.identity import feed_url
     from newswatch.worker.runtime import get_runtime
@@ -119,21 +120,16 @@ def feeds_add(
         with connection_scope(_database_url()) as connection:
             for outcome in checked:
                 if isinstance(outcome, NewswatchError):
-                    _print_error(outcome)
+                    print_error(outcome)
                     continue
                 url = _stored_url(connection, outcome)
                 feed_id, new = insert_feed(connection, url, interval_seconds=seconds, title=title, bounds=bounds)
                 click.echo(f"{'added' if new else 'updated'} feed {feed_id}: {url} every {seconds // 60} min{limits}")
     else:
         for outcome in refused:
-            _print_error(outcome)
+            print_error(outcome)
     if refused:
         sys.exit(1)
-
-
-def _print_error(error: NewswatchError) -> None:
-    for line in str(error).splitlines():
-        click.echo(f"error: {line}", err=True)
 
 
 def _stored_url(db: Connection | Session, url: str) -> str:
