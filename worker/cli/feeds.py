@@ -118,11 +118,12 @@ def feeds_add(
         from newswatch.storage.overview import insert_feed
 
         with connection_scope(_database_url()) as connection:
+            stored = _stored_urls(connection)
             for outcome in checked:
                 if isinstance(outcome, NewswatchError):
                     print_error(outcome)
                     continue
-                url = _stored_url(connection, outcome)
+                url = stored.get(outcome, outcome)
                 feed_id, new = insert_feed(connection, url, interval_seconds=seconds, title=title, bounds=bounds)
                 click.echo(f"{'added' if new else 'updated'} feed {feed_id}: {url} every {seconds // 60} min{limits}")
     else:
@@ -132,13 +133,17 @@ def feeds_add(
         sys.exit(1)
 
 
-def _stored_url(db: Connection | Session, url: str) -> str:
-    """The URL a known feed is stored under when it is `url`'s feed (the same up to tracking parameters, a
-    fragment or the host's case, as stored before such URLs were cleaned), else `url` itself."""
+def _stored_urls(db: Connection | Session) -> dict[str, str]:
+    """The URL each known feed is stored under, by its cleaned form (`feed_url`): a feed stored before such URLs were
+    cleaned (with tracking parameters, a fragment or the host's case) is found by the clean URL. Read once a
+    command, however many URLs it names; the first feed stored wins."""
     from newswatch.storage.overview import feed_rows
     from newswatch.worker.ingest.identity import feed_url
 
-    return next((feed.url for feed in feed_rows(db) if feed_url(feed.url) == url), url)
+    known: dict[str, str] = {}
+    for feed in feed_rows(db):
+        known.setdefault(feed_url(feed.url), feed.url)
+    return known
 
 
 @feeds.command("list")
@@ -224,7 +229,8 @@ def _named_feed(session: Session, url_or_id: str) -> Feed:
     from newswatch.storage.feeds import find_feed
     from newswatch.worker.ingest.identity import feed_url
 
-    feed = find_feed(session, url_or_id if url_or_id.isdigit() else _stored_url(session, feed_url(url_or_id)))
+    url = None if url_or_id.isdigit() else feed_url(url_or_id)
+    feed = find_feed(session, url_or_id if url is None else _stored_urls(session).get(url, url))
     if feed is None:
         raise click.ClickException(f"no feed {url_or_id!r}; see `newswatch feeds list`")
     return feed
@@ -253,11 +259,13 @@ def feeds_import(path: Path, interval: timedelta | None) -> None:
     from newswatch.worker.ingest.opml import read_opml
 
     entries = read_opml(path)
+    seconds = _interval(interval)
     added = 0
     with connection_scope(_database_url()) as connection:
+        stored = _stored_urls(connection)
         for entry in entries:
-            url = _stored_url(connection, feed_url(entry.url))
-            _, new = insert_feed(connection, url, interval_seconds=_interval(interval), title=entry.title)
+            url = feed_url(entry.url)
+            _, new = insert_feed(connection, stored.get(url, url), interval_seconds=seconds, title=entry.title)
             added += new
     click.echo(f"imported {len(entries)} feeds from {path} ({added} new)")
 
