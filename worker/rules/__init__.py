@@ -134,8 +134,12 @@ def _collector_paused() -> Iterator[None]:
     """Python's cycle collector paused while a rule set is compiled or read back: that makes a few hundred
     thousand objects and frees none of them, and each full collection on the way walks all of them again (a
     third of the compile time). Reference counting frees what it can meanwhile. The collector is left as it
-    was found, after one pass over the youngest objects (the new ones): that pass is due anyway, and is paid
-    here rather than by the first article matched."""
+    was found. The first rule set of a process (its start) is then frozen (`gc.freeze`): the collector never
+    walks those objects again, neither in the pass over the youngest objects that is due now nor in a worker's
+    later full collections (and a worker's children, forked after it, share their pages instead of copying
+    them as the collector touches them). A later rule set (an edited file) gets that pass instead: freezing at
+    every edit would keep for good whatever cyclic garbage the process had not collected yet."""
+    global _started
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -143,7 +147,15 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-            gc.collect(0)
+            if _started:
+                gc.collect(0)
+            else:
+                gc.freeze()
+            _started = True
+
+
+_started = False
+"""Whether this process has compiled or read back a rule set (see `_collector_paused`)."""
 
 
 class RuleCache:

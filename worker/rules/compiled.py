@@ -216,6 +216,7 @@ class CompiledRules:
         """Each rule's plan, in the order of `rules`."""
         self._numbers: dict[Node, int] = {}
         self._numbered: list[tuple[Clause, int]] = []
+        self._clauses: dict[int, Clause] = {}
         self._lists: set[str] = set()
         for number, rule in enumerate(rules):
             tree = self._compile(rule.tree) if rule.tree is not None else None
@@ -233,12 +234,17 @@ class CompiledRules:
             self._index_entity_list(name, entities[name])
         self.index.build()
         term_cache.save()  # what this compilation learnt about its words, for the next start
-        del self._numbers, self._numbered
+        del self._numbers, self._numbered, self._clauses
 
     def _compile(self, node: Node) -> Clause:
-        """A query's clauses, compiled; every word and prefix indexed, the entity lists used noted."""
+        """A query's clauses, compiled; every word and prefix indexed, the entity lists used noted. A clause
+        written again (a list of countries in thirty weighted terms) is the one compiled the first time, whole:
+        clauses are not changed by evaluation, and its result is kept per article under its number anyway."""
         number = self._numbers.setdefault(node, len(self._numbers))
-        clause: Clause
+        clause: Clause | None = self._clauses.get(number)
+        if clause is not None:
+            self._numbered.append((clause, number))
+            return clause
         if isinstance(node, Words):
             clause = WordsClause(node)
             if node.prefix:
@@ -258,6 +264,7 @@ class CompiledRules:
             clause = NoneClause(node, self._compile(node.item))
         else:
             clause = MetaClause(node)
+        self._clauses[number] = clause
         self._numbered.append((clause, number))
         return clause
 

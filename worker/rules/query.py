@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 from newswatch.worker.rules.languages import is_language_code, unknown_language
 
@@ -77,32 +78,62 @@ class Meta:
         return f"{self.field}:{self.value}"
 
 
-@dataclass(frozen=True)
-class And:
-    items: tuple[Node, ...]
+class _Composite:
+    """A clause made of clauses, rendered and hashed once: compiling a rules file renders every clause (the text
+    shown with the mentions it explains) and hashes it (equal clauses share one result per article), and each
+    would otherwise render and hash its whole subtree again, a tenth of a compilation. Neither is kept in a
+    pickle (a string's hash differs from process to process)."""
 
     def __str__(self) -> str:
+        cache = self.__dict__
+        text = cache.get("_text")
+        if text is None:
+            text = cache["_text"] = self._render()
+        return text
+
+    def _render(self) -> str:
+        raise NotImplementedError
+
+    def _hash_once(self) -> int:
+        cache = self.__dict__
+        value = cache.get("_hash")
+        if value is None:
+            value = cache["_hash"] = hash(tuple(v for name, v in cache.items() if not name.startswith("_")))
+        return value
+
+    def __getstate__(self) -> dict[str, object]:
+        return {name: value for name, value in self.__dict__.items() if not name.startswith("_")}
+
+
+@dataclass(frozen=True)
+class And(_Composite):
+    items: tuple[Node, ...]
+    __hash__ = _Composite._hash_once
+
+    def _render(self) -> str:
         return " AND ".join(_wrap(item) for item in self.items)
 
 
 @dataclass(frozen=True)
-class Or:
+class Or(_Composite):
     items: tuple[Node, ...]
+    __hash__ = _Composite._hash_once
 
-    def __str__(self) -> str:
+    def _render(self) -> str:
         return " OR ".join(_wrap(item) for item in self.items)
 
 
 @dataclass(frozen=True)
-class Not:
+class Not(_Composite):
     item: Node
+    __hash__ = _Composite._hash_once
 
-    def __str__(self) -> str:
+    def _render(self) -> str:
         return f"NOT {_wrap(self.item)}"
 
 
 @dataclass(frozen=True)
-class Near:
+class Near(_Composite):
     left: Node
     right: Node
     distance: int
@@ -110,8 +141,9 @@ class Near:
     """NEAR keeps to one sentence ("went on strike. Private jet owners" is no air strike) unless `/any`."""
     ordered: bool = False
     """PRE: the left side comes first ("fled PRE/2 @countries" is not "France, before fleeing")."""
+    __hash__ = _Composite._hash_once
 
-    def __str__(self) -> str:
+    def _render(self) -> str:
         scope = "/any" if self.across_sentences else ""
         operator = "PRE" if self.ordered else "NEAR"
         return f"{_wrap(self.left)} {operator}/{self.distance}{scope} {_wrap(self.right)}"
@@ -130,52 +162,60 @@ def _wrap(node: Node) -> str:
 
 _LEXEME = re.compile(
     r"""
-    (?P<space>\s+)
-  | (?P<lparen>\()
-  | (?P<rparen>\))
-  | (?P<phrase>"[^"]*"?)
-  | (?P<near>(?:NEAR|PRE)/\d*(?:/any)?)
-  | (?P<field>[A-Za-z]+:)
-  | (?P<entity>@[\w-]*)
-  | (?P<exact>=(?=["\w]))
-  | (?P<word>[^\s()"]+)
+    \s*  # spacing before a lexeme is skipped with it
+    (?:
+      (?P<lparen>\()
+    | (?P<rparen>\))
+    | (?P<phrase>"[^"]*"?)
+    | (?P<near>(?:NEAR|PRE)/\d*(?:/any)?)
+    | (?P<field>[A-Za-z]+:)
+    | (?P<entity>@[\w-]*)
+    | (?P<exact>=(?=["\w]))
+    | (?P<word>[^\s()"]+)
+    )
 """,
     re.VERBOSE,
 )
 
 
-@dataclass(frozen=True)
-class _Lexeme:
+class _Lexeme(NamedTuple):
+    """A token of a query (a named tuple: a rules file has tens of thousands of them)."""
+
     kind: str
     text: str
     column: int
 
 
 def _lex(query: str) -> list[_Lexeme]:
-    lexemes = []
-    for found in _LEXEME.finditer(query):
-        kind = found.lastgroup or "word"
-        if kind != "space":
-            lexemes.append(_Lexeme(kind, found.group(), found.start()))
-    return lexemes
+    return [
+        _Lexeme(kind, found.group(kind), found.start(kind))
+        for found in _LEXEME.finditer(query)
+        for kind in (found.lastgroup or "word",)
+    ]
 
+
+_HAS_WORD = re.compile(r"\w")
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 
 
 class _Parser:
+    """Recursive descent over the lexemes, which end with an `end` lexeme (no bounds to check on the way)."""
+
     def __init__(self, query: str) -> None:
         query = query.translate(_QUOTES)  # typographic quotes delimit phrases too (same length: columns hold)
         self.query = query
         self.lexemes = _lex(query)
+        self.empty = not self.lexemes
+        self.lexemes.append(_Lexeme("end", "", len(query)))
         self.index = 0
 
     def parse(self) -> Node:
-        if not self.lexemes:
+        if self.empty:
             raise QueryError('empty query: expected a word, a "phrase" or @entities', 0)
         node = self._or()
-        if self.index < len(self.lexemes):
-            lexeme = self.lexemes[self.index]
+        lexeme = self.lexemes[self.index]
+        if lexeme.kind != "end":
             expected = "an operator (AND, OR, NEAR/n, PRE/n)"
             if lexeme.kind == "rparen":
                 raise QueryError(f"unmatched ')': expected {expected} or the end", lexeme.column)
@@ -183,11 +223,12 @@ class _Parser:
         return node
 
     def _peek(self) -> _Lexeme | None:
-        return self.lexemes[self.index] if self.index < len(self.lexemes) else None
+        lexeme = self.lexemes[self.index]
+        return None if lexeme.kind == "end" else lexeme
 
     def _is_word(self, text: str) -> bool:
-        lexeme = self._peek()
-        return lexeme is not None and lexeme.kind == "word" and lexeme.text == text
+        lexeme = self.lexemes[self.index]
+        return lexeme.text == text and lexeme.kind == "word"
 
     def _or(self) -> Node:
         items = [self._and()]
@@ -199,10 +240,10 @@ class _Parser:
     def _and(self) -> Node:
         items = [self._unary()]
         while True:
-            lexeme = self._peek()
-            if lexeme is None or lexeme.kind == "rparen" or self._is_word("OR"):
+            lexeme = self.lexemes[self.index]
+            if lexeme.kind in ("end", "rparen") or lexeme.kind == "word" and lexeme.text == "OR":
                 break
-            if self._is_word("AND"):
+            if lexeme.kind == "word" and lexeme.text == "AND":
                 self.index += 1
             items.append(self._unary())
         return items[0] if len(items) == 1 else And(tuple(items))
@@ -215,7 +256,7 @@ class _Parser:
 
     def _near(self) -> Node:
         node = self._primary()
-        while (lexeme := self._peek()) is not None and lexeme.kind == "near":
+        while (lexeme := self.lexemes[self.index]).kind == "near":
             operator, _, rest = lexeme.text.partition("/")
             digits, _, scope = rest.partition("/")
             if not digits or int(digits) < 1:
@@ -258,7 +299,7 @@ class _Parser:
         if len(lexeme.text) < 2 or not lexeme.text.endswith('"'):
             raise QueryError("unterminated phrase: expected a closing '\"'", lexeme.column)
         text = lexeme.text[1:-1].strip()
-        if not re.search(r"\w", text):
+        if not _HAS_WORD.search(text):
             raise QueryError("empty phrase: expected words between the quotes", lexeme.column)
         return Words(text, False, field)
 
@@ -293,7 +334,7 @@ class _Parser:
             text = text[:-1]
         if "*" in text:
             raise QueryError("'*' is only allowed at the end of a word", lexeme.column + text.index("*"))
-        if not re.search(r"\w", text):
+        if not _HAS_WORD.search(text):
             raise QueryError(f"{lexeme.text!r} is not a word: expected letters or digits", lexeme.column)
         if prefix and len(re.sub(r"\W", "", text)) < 3:
             raise QueryError("a prefix needs at least 3 letters before '*'", lexeme.column)
@@ -321,3 +362,40 @@ class _Parser:
 def parse_query(query: str) -> Node:
     """The clause tree of `query`; raises `QueryError` with the column of the first mistake."""
     return _Parser(query).parse()
+
+
+Data = tuple[Any, ...]
+"""A clause tree as nested tuples of strings, numbers and booleans: what `marshal` can keep (`term_cache`)."""
+
+
+def tree_data(node: Node) -> Data:
+    """`node` as plain data, read back by `tree_from_data`."""
+    if isinstance(node, Words):
+        return ("w", node.text, node.prefix, node.field, node.exact)
+    if isinstance(node, Entity):
+        return ("e", node.name, node.field)
+    if isinstance(node, Meta):
+        return ("m", node.field, node.value)
+    if isinstance(node, (And, Or)):
+        return ("&" if isinstance(node, And) else "|", tuple(map(tree_data, node.items)))
+    if isinstance(node, Not):
+        return ("!", tree_data(node.item))
+    return ("~", tree_data(node.left), tree_data(node.right), node.distance, node.across_sentences, node.ordered)
+
+
+def tree_from_data(data: Data) -> Node:
+    """The clause tree `tree_data` made `data` of (words first: most clauses are)."""
+    kind = data[0]
+    if kind == "w":
+        return Words(data[1], data[2], data[3], data[4])
+    if kind == "|":
+        return Or(tuple(map(tree_from_data, data[1])))
+    if kind == "&":
+        return And(tuple(map(tree_from_data, data[1])))
+    if kind == "~":
+        return Near(tree_from_data(data[1]), tree_from_data(data[2]), data[3], data[4], data[5])
+    if kind == "e":
+        return Entity(data[1], data[2])
+    if kind == "!":
+        return Not(tree_from_data(data[1]))
+    return Meta(data[1], data[2])

@@ -142,10 +142,10 @@ def _inflection(form: str, base: str) -> bool:
 
 def word_variants(text: str, *, inflect: bool = True) -> list[str]:
     """Every surface spelling a word or phrase term matches, folded: each word in each of its inflections
-    ("pushed back" is also "pushing back", "pushes back"), a phrase's words joined by a space, a hyphen or
-    nothing; a possessive first as the scan reads it, its "s" a word of its own ("no man's land" is "no man s
-    land"). Past `MAX_VARIANTS`, the spellings closest to the term's own are kept (see `_commonest`). Without
-    `inflect` (a term written `=`), each word only as written and no compound split ("crossed border",
+    ("pushed back" is also "pushing back", "pushes back"), a phrase's words joined by a space, a hyphen or (two
+    words) nothing; a possessive first as the scan reads it, its "s" a word of its own ("no man's land" is "no
+    man s land"). Past `MAX_VARIANTS`, the spellings closest to the term's own are kept (see `_commonest`).
+    Without `inflect` (a term written `=`), each word only as written and no compound split ("crossed border",
     "crossed-border")."""
     tokens = tokenize(text)
     if not tokens:
@@ -154,10 +154,12 @@ def word_variants(text: str, *, inflect: bool = True) -> list[str]:
     if len(tokens) == 1:
         variants = options[0] + (_compound_splits(tokens[0].form) if inflect else [])
     else:
+        # Two words are written as one ("airstrike"); three or more are not ("crossbordertrucks").
+        separators = _SEPARATORS if len(tokens) == 2 else _SEPARATORS[:-1]
         variants = [
             separator.join(choice)
             for choice in _commonest(options, -(-MAX_VARIANTS // len(_SEPARATORS)))
-            for separator in _SEPARATORS
+            for separator in separators
         ]
     return list(dict.fromkeys(variants))[:MAX_VARIANTS]
 

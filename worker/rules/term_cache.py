@@ -4,23 +4,25 @@ Compiling the example rules spent most of its time on the words of their terms, 
 query word lemmatised by simplemma, and each word or phrase spelt out in every inflection and separator
 (`scan.word_variants`: "pushed back" -> "pushing back", "pushes-back", ...). Those answers are functions of
 the word alone (given simplemma's dictionary and `fold`), so they are remembered per word, not per rules
-file: an edited rules file, or another one, reuses every term it shares with the last. Four tables:
+file: an edited rules file, or another one, reuses every term it shares with the last. Five tables:
 `lemma` (folded word -> lemma, which `text.tokenize` reads), `key` (term as written -> its term key,
-`anchors.text_key`), `known` (folded term -> whether the dictionary knows it, for `anchors`) and
-`keys` (term as written -> the keys the automaton stores its spellings under). When every
+`anchors.text_key`), `known` (folded term -> whether the dictionary knows it, for `anchors`), `keys` (term as
+written -> the keys the automaton stores its spellings under) and `query` (a rules file's query as written ->
+its clause tree as plain data, `query.tree_data`: parsing the example rules' 430 queries takes three times as
+long as reading their trees back). When every
 term of a rules file is in them, compiling it reads neither simplemma's dictionary nor the inflection table
 (`lexicon`): they are loaded when first needed (a worker loads them before it forks, `scan.preload`).
 
 The tables are kept in memory for the process and on disk next to the dictionary cache (`lexicon.cache_dir`)
 as one marshal file named for simplemma's version, the inflection table's format and the Python version, as
 `lexicon` does. Inside, a header names the same versions, this file's `FORMAT` and a digest of the code the
-answers come from (`CODE`: the modules that fold, lemmatise and spell terms), so that a changed spelling
-rule can never be served a stale answer: a file whose header differs is rebuilt. The file is written after
-each compilation that learnt something, to a temporary name then renamed; an unreadable or corrupt file is
-rebuilt, an unwritable folder skipped, each with a warning, never fatal. Entries of other rules files are
-kept while the file holds at most `LIMIT` entries; past that, it is written (and the memory pruned) with only
-the entries the process used, the current rules' terms, so that after a huge generated rule set or a test
-run the next start reads no more than it needs.
+answers come from (`CODE`: the modules that fold, lemmatise and spell terms and parse queries), so that a
+changed spelling rule can never be served a stale answer: a file whose header differs is rebuilt. The file is
+written after each compilation that learnt something, to a temporary name then renamed; an unreadable or
+corrupt file is rebuilt, an unwritable folder skipped, each with a warning, never fatal. Entries of other rules
+files are kept while the file holds at most `LIMIT` entries; past that, it is written (and the memory pruned)
+with only the entries the process used, the current rules' terms, so that after a huge generated rule set or a
+test run the next start reads no more than it needs.
 """
 
 from __future__ import annotations
@@ -39,16 +41,18 @@ from newswatch.worker.rules.lexicon import TABLE_FORMAT, cache_dir, read_cache, 
 
 LOGGER = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3
 """Bump when the file's layout changes (a change to the code in `CODE` needs no bump: it is in the header)."""
-KINDS = ("lemma", "key", "known", "keys")
+KINDS = ("lemma", "key", "known", "keys", "query")
 CODE = (
     "newswatch.worker.rules.text",
     "newswatch.worker.rules.scan",
     "newswatch.worker.rules.anchors",
     "newswatch.worker.rules.lexicon",
+    "newswatch.worker.rules.query",
 )
-"""The modules whose code the answers depend on: folding and lemmas, spellings, the inflection table."""
+"""The modules whose code the answers depend on: folding and lemmas, spellings, the inflection table, the
+query grammar."""
 LIMIT = 25_000
 """Entries the file holds at most unless one process uses more (the example rules use about 10,000, a file of
 0.9 MB read in about 10 ms: a limit below that would have each start prune and rewrite the file)."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import marshal
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 
+from newswatch.worker.rules import query as grammar
 from newswatch.worker.rules.query import And, Entity, Meta, Near, Not, Or, QueryError, Words, parse_query
 
 
@@ -80,3 +84,18 @@ def test_mistakes_say_where_and_what_was_expected(query: str, column: int, messa
 def test_clauses_render_back_to_equivalent_queries(query: str) -> None:
     tree = parse_query(query)
     assert parse_query(str(tree)) == tree
+
+
+def test_every_example_query_reads_back_from_its_plain_data() -> None:
+    """A rules file's query trees are kept across starts as plain data (the term cache): what is read back must
+    be the tree the query parses to, for every query of the example rules."""
+    document = yaml.safe_load((Path(__file__).resolve().parents[3] / "seeds" / "rules.yaml").read_text())
+    queries = [rule["query"] for rule in document["rules"] if rule.get("query")]
+    queries += [term["query"] for rule in document["rules"] for term in rule.get("terms", [])]
+    queries += ["title:(=was NEAR/2/any held)", "a PRE/3/any b", "source:reuters.com lang:en NOT strike*"]
+    assert len(queries) > 400
+    for query in queries:
+        tree = parse_query(query)
+        kept = grammar.tree_from_data(marshal.loads(marshal.dumps(grammar.tree_data(tree))))
+        assert kept == tree, query
+        assert str(kept) == str(tree)
