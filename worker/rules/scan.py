@@ -40,6 +40,7 @@ from newswatch.worker.rules.text import (
     lemma,
     skeleton,
     tokenize,
+    without_other_stories,
 )
 
 MIN_SKELETON_LETTERS = 7
@@ -443,6 +444,7 @@ class TermIndex:
         """Record every term occurrence in one field of an article."""
         if not self._items:
             return
+        text = without_other_stories(text)
         padded = scan_text(text)
         closed = close_gaps(text, padded)
         back = None

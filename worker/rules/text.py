@@ -196,6 +196,23 @@ def _positions(text: str, marks: str) -> list[int]:
     return found
 
 
+_OTHER_STORY = re.compile(
+    r"^[ \t]*(?:read more|read also|also read|see also|also see|related(?: stories| articles| coverage| content| news"
+    r"| links| reading)?|more on this(?: story)?|further reading|you may also like|recommended(?: stories| reading)?)"
+    r"[ \t]*[:»›|>][^\n]*",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def without_other_stories(text: str) -> str:
+    """`text` with every line that links to another story ("Read more: ...", "Related: ...", as pages and feed
+    items carry them, and extraction keeps some) blanked out, offsets unchanged: another story's headline is
+    not this article's news ("Read more: Coalition air strikes hit refineries" under a rail strike report)."""
+    if _OTHER_STORY.search(text) is None:
+        return text
+    return _OTHER_STORY.sub(lambda found: " " * len(found.group()), text)
+
+
 class Sentences:
     """Sentence bounds of an article's fields, found once per field and shared by the scan (each occurrence
     knows its sentence), by NEAR and weighted terms, and by the snippets of every hit."""

@@ -36,6 +36,11 @@ rules:
 """,
     file="weighted.yaml",
 )
+OTHER_STORIES = parse_rules(
+    "entities:\n  commanders:\n    kind: person\n    members:\n      - {name: Qasem Soleimani}\n"
+    "rules:\n  - {name: strikes, query: '\"air strikes\"'}\n  - {name: commanders, query: '@commanders'}\n",
+    file="stories.yaml",
+)
 
 
 def _rules(rule_set: object, text: str) -> set[str]:
@@ -308,3 +313,22 @@ def test_a_mention_two_terms_of_an_or_match_is_the_first_ones_in_every_process()
         for seed in range(8)
     }
     assert seen == {"enters"}
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Read more: Coalition air strikes hit refineries in Syria", set()),
+        ("READ MORE: Qasem Soleimani killed in Baghdad", set()),
+        ("  Related stories: Coalition air strikes hit refineries", set()),
+        ("See also » Qasem Soleimani's funeral draws crowds", set()),
+        ("Coalition air strikes hit refineries, the union said. Read more: the strike timetable", {"strikes"}),
+        ("Qasem Soleimani was named. Related: the strike timetable", {"commanders"}),
+        ("Readers saw coalition air strikes on the news", {"strikes"}),
+    ],
+)
+def test_a_line_linking_to_another_story_is_not_the_article(line: str, expected: set[str]) -> None:
+    """Pages and feed items carry other stories' headlines ("Read more: ..."), and extraction keeps some: a hit
+    on one would alert about news the article does not report. Only a line that starts so is left out."""
+    text = f"Rail workers walk out over pay\nTrains stopped on Monday as workers began a strike.\n{line}\nTalks resume."
+    assert _rules(OTHER_STORIES, text) == expected
