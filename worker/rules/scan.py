@@ -203,7 +203,8 @@ def _compound_splits(word: str) -> list[str]:
 
 
 def name_variants(alias: str) -> list[str]:
-    """Exact spellings of a name: particles joined by hyphen, space, nothing, or left out."""
+    """Exact spellings of a name: particles joined by hyphen, space, nothing, or left out; and a name of several
+    words written as one, as a hashtag writes it ("#BabAlHawa", "#QasemSoleimani")."""
     words = [t.form for t in tokenize(alias)]
     pieces: list[list[str]] = []
     for index, word in enumerate(words):
@@ -212,6 +213,8 @@ def name_variants(alias: str) -> list[str]:
         else:
             pieces.append([word + (" " if index + 1 < len(words) else "")])
     variants = ["".join(choice).strip() for choice in itertools.product(*pieces)]
+    if len(words) > 1:
+        variants.append("".join(words))
     return list(dict.fromkeys(v for v in variants if v))[:MAX_VARIANTS]
 
 

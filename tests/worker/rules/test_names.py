@@ -16,6 +16,11 @@ PLACES = parse_rules(
     "rules:\n  - {name: places, query: '@places'}\n",
     file="places.yaml",
 )
+HASHTAGS = parse_rules(
+    "entities:\n  crossings:\n    kind: place\n    members: [Bab al-Hawa, Kerem Shalom, Tanf]\n"
+    "rules:\n  - {name: crossings, query: '@crossings'}\n",
+    file="hashtags.yaml",
+)
 
 
 def _found(rule_set: object, text: str) -> list[str]:
@@ -112,3 +117,18 @@ def test_a_name_is_found_however_its_letters_are_encoded(written: str) -> None:
         file="crossings.yaml",
     )
     assert _found(crossings, written) == ["Öncüpınar"]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Trucks roll through #BabAlHawa into Syria.", ["BabAlHawa"]),
+        ("Aid waits at #KeremShalom again.", ["KeremShalom"]),
+        ("Trucks roll through Bab al-Hawa into Syria.", ["Bab al-Hawa"]),
+        ("Babalhawas are a kind of pastry.", []),  # only the whole name, as a word of its own
+        ("Kerem and Shalom met in Haifa.", []),
+    ],
+)
+def test_a_name_of_several_words_matches_written_as_one_hashtag(text: str, found: list[str]) -> None:
+    """Posts write a name as one hashtag word; the name is matched there as it is spelt apart."""
+    assert _found(HASHTAGS, text) == found
