@@ -205,13 +205,11 @@ class _Parser:
     def __init__(self, query: str) -> None:
         query = query.translate(_QUOTES)  # typographic quotes delimit phrases too (same length: columns hold)
         self.query = query
-        self.lexemes = _lex(query)
-        self.empty = not self.lexemes
-        self.lexemes.append(_Lexeme("end", "", len(query)))
+        self.lexemes = [*_lex(query), _Lexeme("end", "", len(query))]
         self.index = 0
 
     def parse(self) -> Node:
-        if self.empty:
+        if self.lexemes[0].kind == "end":
             raise QueryError('empty query: expected a word, a "phrase" or @entities', 0)
         node = self._or()
         lexeme = self.lexemes[self.index]
