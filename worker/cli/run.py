@@ -59,6 +59,7 @@ def run(once: bool, timeout: float) -> None:
 def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str) -> None:
     """Run Celery workers (needs NEWSWATCH_BROKER_URL); extra arguments go to `celery worker`."""
     from newswatch.worker.errors import RuleError
+    from newswatch.worker.ingest.extract import preload_extraction
     from newswatch.worker.ingest.language import preload_detector
     from newswatch.worker.rules.scan import preload
     from newswatch.worker.runtime import migrated_runtime
@@ -68,6 +69,7 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str) 
     runtime.check_broker()
     preload()  # here, once: the prefork children inherit it
     preload_detector()
+    preload_extraction()
     with suppress(RuleError):  # compiled once here for the children too; a broken file is each task's error
         runtime.rules()
     if runtime.settings.metrics_port:
