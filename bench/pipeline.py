@@ -16,13 +16,15 @@ so the timed round has 159 pages. A third line, scan, is `newswatch scan`'s read
 (`scanning.scan`) over the corpus folder itself, its 181 gzipped pages read as files, with the same rules,
 on a fresh database, after a scan of the seed article has warmed it; its alerts are queued in the outbox
 (the command sends them afterwards: not timed here). Bare `trafilatura.bare_extraction` with extract.py's
-settings runs over the same pages in the same run, in this one process. Printed per mode: the processes it
-used (embedded and scan: this one, plus NEWSWATCH_EXTRACT_PROCESSES extraction processes when above 1;
-workers: the worker's prefork processes, as the worker reports them), articles per second, the ratio to
-bare extraction (target at least 0.9x), and for the feed modes the p95 seconds from the poll that first saw
-an item (the feed served) to its alert accepted by the SMTP server (target at most 2 s). In the timed round
-all items arrive in one poll, so an item's latency includes waiting behind the others of its round; then 20
-rounds of one new item each give the latency of an item that arrives alone.
+settings runs over the same pages in the same run, in this one process, just before and just after each
+mode's timed part: each mode's ratio is to the mean of those two (the machine's speed drifts over a run).
+Printed per mode: the processes it used (embedded and scan: this one, plus NEWSWATCH_EXTRACT_PROCESSES
+extraction processes when above 1; workers: the worker's prefork processes, as the worker reports them),
+articles per second, the bare rate around it and the ratio to it (target at least 0.9x), and for the feed
+modes the p95 seconds from the poll that first saw an item (the feed served) to its alert accepted by the
+SMTP server (target at most 2 s). In the timed round all items arrive in one poll, so an item's latency
+includes waiting behind the others of its round; then 20 rounds of one new item each give the latency of an
+item that arrives alone.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -290,9 +292,9 @@ def embedded_processes(runtime: Any) -> str:
     return "1" if pool is None else f"1 + {pool.processes}"
 
 
-def scan_mode(env: dict[str, str], corpus: Path) -> tuple[str, float, int]:
+def scan_mode(env: dict[str, str], corpus: Path, pages: list[bytes]) -> tuple[str, float, float, int]:
     """`newswatch scan`'s pipeline over the corpus folder (warmed by a scan of the seed article): the processes
-    it used, articles stored per second, and how many."""
+    it used, articles stored per second, the bare rate around it (see `around`), and how many."""
     os.environ.update(env)
     os.environ.pop("NEWSWATCH_BROKER_URL", None)
     from newswatch.worker.ingest.language import preload_detector
@@ -306,16 +308,21 @@ def scan_mode(env: dict[str, str], corpus: Path) -> tuple[str, float, int]:
     for warm in scan(runtime, [str(ROOT / "seeds" / "000_dcd6abdc8038f5e6.txt")]):
         if warm.error:
             print(f"  scan warm-up: {warm.error}", file=sys.stderr)
-    started = time.perf_counter()
-    scanned = list(scan(runtime, [str(corpus)]))
-    elapsed = time.perf_counter() - started
+
+    def timed() -> float:
+        started = time.perf_counter()
+        scanned[:] = scan(runtime, [str(corpus)])
+        return time.perf_counter() - started
+
+    scanned: list[Any] = []
+    elapsed, bare = around(pages, timed)
     stored = [s for s in scanned if s.result is not None]
     errors = [s.error for s in scanned if s.error]
     if errors:
         print(f"  scan: {len(stored)} of {len(scanned)} stored; errors: {errors[:3]}", file=sys.stderr)
     processes = embedded_processes(runtime)
     runtime.close_extraction_pool()
-    return processes, len(stored) / elapsed, len(stored)
+    return processes, len(stored) / elapsed, bare, len(stored)
 
 
 @contextmanager
@@ -345,10 +352,12 @@ def worker_process(env: dict[str, str], folder: Path, concurrency: int | None = 
         log.close()
 
 
-def run_mode(name: str, env: dict[str, str], site: Remote, *, workers: bool) -> tuple[str, float, float, float, int]:
-    """One mode: a warm-up round, the timed one, then rounds of one item each; the processes it used,
-    articles per second, p95 latency in the timed round and for items alone, and how many alerts the latter
-    is over."""
+def run_mode(
+    name: str, env: dict[str, str], site: Remote, pages: list[bytes], *, workers: bool
+) -> tuple[str, float, float, float, float, int]:
+    """One mode: a warm-up round, the timed one (bare extraction measured just before and after it, see
+    `around`), then rounds of one item each; the processes it used, articles per second, the bare rate around
+    it, p95 latency in the timed round and for items alone, and how many alerts the latter is over."""
     os.environ.update(env)
     if not workers:
         os.environ.pop("NEWSWATCH_BROKER_URL", None)
@@ -362,14 +371,25 @@ def run_mode(name: str, env: dict[str, str], site: Remote, *, workers: bool) -> 
     # Pages seen once are not news again (the same story): each page is in one round only.
     timed_round(runtime, site, f"{name}warm", WARM_ITEMS, workers=workers)
     count = site.pages - WARM_ITEMS - SINGLE_ITEMS
-    seconds = timed_round(runtime, site, name, count, workers=workers, first=WARM_ITEMS + SINGLE_ITEMS)
+    seconds, bare = around(
+        pages, lambda: timed_round(runtime, site, name, count, workers=workers, first=WARM_ITEMS + SINGLE_ITEMS)
+    )
     burst, _ = p95_latency(site, [name])
     singles = [f"{name}one{index}" for index in range(SINGLE_ITEMS)]
     for index, one in enumerate(singles):
         timed_round(runtime, site, one, 1, workers=workers, first=WARM_ITEMS + index)
     single, alerts = p95_latency(site, singles)
     processes = str(worker_pool_size(env["NEWSWATCH_BROKER_URL"])) if workers else embedded_processes(runtime)
-    return processes, count / seconds, burst, single, alerts
+    return processes, count / seconds, bare, burst, single, alerts
+
+
+def around(pages: list[bytes], timed: Callable[[], float]) -> tuple[float, float]:
+    """`timed()`'s result and the mean bare rate measured just before and just after it: the machine's speed
+    drifts over a run (other work on it), and a ratio to a bare rate measured minutes away measures that
+    drift as much as the pipeline."""
+    before = bare_rate(pages)
+    result = timed()
+    return result, (before + bare_rate(pages)) / 2
 
 
 def main() -> None:
@@ -399,7 +419,7 @@ def main() -> None:
     pages = [path.read_bytes() for path in sorted((options.corpus / "html").glob("*.html.gz"))]
     if not pages:
         raise SystemExit(f"bench: no html/*.html.gz in {options.corpus}")
-    results: list[tuple[str, str, float, float, float, int]] = []
+    results: list[tuple[str, str, float, float, float, float, int]] = []
     memory: list[int] = []
     with tempfile.TemporaryDirectory() as name, remote(pages, options.page_delay) as site:
         folder = Path(name)
@@ -414,10 +434,11 @@ def main() -> None:
             "NEWSWATCH_DEFAULT_CHANNELS": "email",
             "NEWSWATCH_CACHE_DIR": str(folder / "cache"),
         }
-        bare = bare_rate(pages)
         embedded = {**common, "NEWSWATCH_DATABASE_URL": f"sqlite:///{folder / 'embedded.db'}"}
-        results.append(("embedded (run --once)", *run_mode("embedded", embedded, site, workers=False)))
-        scanned = scan_mode({**common, "NEWSWATCH_DATABASE_URL": f"sqlite:///{folder / 'scan.db'}"}, options.corpus)
+        results.append(("embedded (run --once)", *run_mode("embedded", embedded, site, pages, workers=False)))
+        scanned = scan_mode(
+            {**common, "NEWSWATCH_DATABASE_URL": f"sqlite:///{folder / 'scan.db'}"}, options.corpus, pages
+        )
         if not options.no_workers:
             import redis
 
@@ -429,29 +450,29 @@ def main() -> None:
                 "NEWSWATCH_BROKER_URL": options.redis_url,
             }
             with worker_process(distributed, folder, options.concurrency) as pid:
-                results.append(("celery worker", *run_mode("workers", distributed, site, workers=True)))
+                results.append(("celery worker", *run_mode("workers", distributed, site, pages, workers=True)))
                 if options.memory_rounds:
                     memory = memory_rounds(distributed, site, pid, options.memory_rounds, MEMORY_ROUND)
     print(
         f"{len(pages) - WARM_ITEMS - SINGLE_ITEMS} pages in the timed round, {options.rules:,} generated rules"
-        f" + the example ones; bare trafilatura {bare:.1f} pages/s over all {len(pages)}"
+        f" + the example ones; bare trafilatura over all {len(pages)} pages just before and after each mode's"
+        " timed part (the mean of the two in `bare p/s`)"
         + (f"; each page served after {options.page_delay:g} s" if options.page_delay else "")
     )
     print(
-        f"{'mode':<22} {'processes':>9} {'articles/s':>10} {'vs bare':>8} {'target':>7}"
+        f"{'mode':<22} {'processes':>9} {'articles/s':>10} {'bare p/s':>9} {'vs bare':>8} {'target':>7}"
         f" {'p95 s, all at once':>19} {'p95 s, one item':>16} {'target':>7}"
     )
-    print(f"{'bare trafilatura':<22} {1:>9} {bare:>10.1f} {1:>7.2f}x")
-    for mode, processes, rate, burst, single, alerts in results:
+    for mode, processes, rate, bare, burst, single, alerts in results:
         print(
-            f"{mode:<22} {processes:>9} {rate:>10.1f} {rate / bare:>7.2f}x {TARGET_RATIO:>6.1f}x"
+            f"{mode:<22} {processes:>9} {rate:>10.1f} {bare:>9.1f} {rate / bare:>7.2f}x {TARGET_RATIO:>6.1f}x"
             f" {burst:>19.2f} {single:>16.2f} {TARGET_P95:>6.1f}s  ({alerts} alerts of {SINGLE_ITEMS} single items)"
         )
         if mode.startswith("embedded"):
-            processes, rate, stored = scanned
+            processes, rate, bare, stored = scanned
             print(
-                f"{'scan (corpus folder)':<22} {processes:>9} {rate:>10.1f} {rate / bare:>7.2f}x {TARGET_RATIO:>6.1f}x"
-                f" {'-':>19} {'-':>16} {'':>7}  ({stored} files stored of {len(pages)})"
+                f"{'scan (corpus folder)':<22} {processes:>9} {rate:>10.1f} {bare:>9.1f} {rate / bare:>7.2f}x"
+                f" {TARGET_RATIO:>6.1f}x {'-':>19} {'-':>16} {'':>7}  ({stored} files stored of {len(pages)})"
             )
     if memory:
         print(
