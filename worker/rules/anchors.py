@@ -32,11 +32,12 @@ def _text_key(text: str) -> str:
 
 def term_key(node: Words) -> str:
     """The key a word, phrase or prefix is scanned under: a prefix's own text; a term written `=` as written
-    ("=" and its folded words, apart from the inflected term of the same words); else `text_key`."""
+    ("=" and its folded words, apart from the inflected term of the same words, and spaced as written: the
+    phrase `="break through"` is not the word `=breakthrough`); else `text_key`."""
     if node.prefix:
         return node.text
     if node.exact:
-        return "=" + "".join(t.form for t in tokenize(node.text))
+        return "=" + " ".join(t.form for t in tokenize(node.text))
     return text_key(node.text)
 
 

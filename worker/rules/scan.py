@@ -146,8 +146,8 @@ def word_variants(text: str, *, inflect: bool = True) -> list[str]:
     ("pushed back" is also "pushing back", "pushes back"), a phrase's words joined by a space, a hyphen or (two
     words) nothing; a possessive first as the scan reads it, its "s" a word of its own ("no man's land" is "no
     man s land"). Past `MAX_VARIANTS`, the spellings closest to the term's own are kept (see `_commonest`).
-    Without `inflect` (a term written `=`), each word only as written and no compound split ("crossed border",
-    "crossed-border")."""
+    Without `inflect` (a term written `=`), each word only as written, apart as written: no compound split and no
+    two words joined ("crossed border", "crossed-border"; the phrase "break through" is not "breakthrough")."""
     tokens = tokenize(text)
     if not tokens:
         return []
@@ -156,7 +156,7 @@ def word_variants(text: str, *, inflect: bool = True) -> list[str]:
         variants = options[0] + (_compound_splits(tokens[0].form) if inflect else [])
     else:
         # Two words are written as one ("airstrike"); three or more are not ("crossbordertrucks").
-        separators = _SEPARATORS if len(tokens) == 2 else _SEPARATORS[:-1]
+        separators = _SEPARATORS if len(tokens) == 2 and inflect else _SEPARATORS[:-1]
         variants = [
             separator.join(choice)
             for choice in _commonest(options, -(-MAX_VARIANTS // len(_SEPARATORS)))
@@ -249,7 +249,9 @@ def close_gaps(text: str, padded: str) -> tuple[str, list[int]] | None:
     characters stands in `padded`; None when the text has no such gap (most texts: nothing to do).
 
     A wide gap is several spaces, a line break with spaces around it, or a hyphen with spaces around it: the
-    text of a tokenizer ("air - strikes", "cross - border") or of a careless copy ("air  strike"). Terms are
+    text of a tokenizer ("air - strikes", "cross - border") or of a careless copy ("air  strike"); so is the
+    apostrophe that ends a plural possessive, with the space after it ("novices' chase" is the phrase "novices
+    chase", as a term with it is stored). Terms are
     stored with one space between their words, so without this no phrase would be found across such a gap.
     A blank line (a paragraph's end), two hyphens (a dash) and other punctuation still part words.
     """
@@ -274,7 +276,9 @@ def _wide_gaps(text: str) -> list[tuple[int, int]]:
     view = text  # one character for each of the text's: spacing and hyphens a space, anything else a letter
     if not view.isascii():
         for ch in _non_ascii(text):
-            view = view.replace(ch, " " if ch.isspace() or ch in _HYPHENS else "x")
+            view = view.replace(ch, " " if ch.isspace() or ch in _HYPHENS else "'" if ch in _APOSTROPHES else "x")
+    if "'" in view:
+        view = _PLURAL_POSSESSIVE.sub(" ", view)
     # A blank line is never a wide gap: out of the way first, as it is in every text with paragraphs.
     spacing = view.encode("ascii").replace(b"\n\n", b"xx").translate(_ASCII_SPACING)
     spans = []
@@ -306,6 +310,9 @@ def _wide_gap(text: str, start: int, end: int) -> bool:
 
 
 _HYPHENS = "-\u2010\u2011"
+_APOSTROPHES = "\u2019\u02bc"
+_PLURAL_POSSESSIVE = re.compile(r"(?<=[sS])'(?=\s)")
+"""The apostrophe of a plural possessive ("novices' chase", "the pilots’ base"): a word's end, as a space is."""
 _ASCII_SPACING = bytes.maketrans(b"\t\n\r\f\v-", b"      ")
 """ASCII spacing and the hyphen as spaces: a wide gap is then a run of two or more spaces."""
 _SPACE = ord(" ")

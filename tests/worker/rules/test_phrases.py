@@ -86,6 +86,22 @@ def test_a_term_written_with_equals_matches_only_as_written(query: str, text: st
 
 
 @pytest.mark.parametrize(
+    ("text", "rules"),
+    [
+        ("Migrants tried to break through the fence.", ["fence"]),
+        ("Talks ended without a breakthrough.", ["talks"]),
+    ],
+)
+def test_an_exact_phrase_and_an_exact_word_of_the_same_letters_stay_apart(text: str, rules: list[str]) -> None:
+    """`="break through"` and `=breakthrough` in one rule set: each finds only its own spelling."""
+    rule_set = parse_rules(
+        "rules:\n  - name: talks\n    query: '=breakthrough'\n  - name: fence\n    query: '=\"break through\"'\n",
+        file="exact.yaml",
+    )
+    assert [hit.rule for hit in rule_set.match(Article(source="t", title="", text=text))] == rules
+
+
+@pytest.mark.parametrize(
     ("query", "text", "found"),
     [
         ('"air strike"', "An air  strike hit the town.", ["air  strike"]),  # two spaces
@@ -97,6 +113,11 @@ def test_a_term_written_with_equals_matches_only_as_written(query: str, text: st
         ('"air strike"', "They fled by air, strike or not.", []),  # a comma still parts the words
         ('"air strike"', "They came by air\n\nStrike action followed.", []),  # and so does a blank line
         ('"air strike"', "An air -- strike hit.", []),  # two hyphens are a dash, not a hyphen
+        # a plural possessive's apostrophe and the space after it
+        ("\"novices'' chase\"", "Air Strike wins the novices\u2019 chase.", ["novices\u2019 chase"]),
+        ("\"pilots'' base\"", "Rockets hit the pilots' base.", ["pilots' base"]),
+        ('"pilots base"', "Rockets hit the pilots' base.", ["pilots' base"]),  # as the term's words stand
+        ('"pilot base"', "The pilot's base was hit.", []),  # "pilot's" is "pilot s": another word between
     ],
 )
 def test_a_phrase_is_found_across_a_wide_gap_and_shown_as_written(query: str, text: str, found: list[str]) -> None:
