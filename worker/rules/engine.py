@@ -5,7 +5,8 @@ Semantics, in evaluation order:
    language, and its `sources` filter admits the article's domain (a domain also covers its subdomains).
 2. Terms are found once per article for the whole rule set (see `scan`): case, diacritics, hyphens and
    inflections do not matter, so "air strike", "air-strike", "airstrike" and "airstrikes" are one term. A
-   line linking to another story ("Read more: ...") is not read (`text.without_other_stories`).
+   line linking to another story ("Read more: ...") is not read, nor a feed's footer ("The post ... appeared
+   first on ...") (`text.without_other_stories`).
 3. Only rules whose anchor terms occur (terms they cannot hold without) or that have no required term at
    all are evaluated: AND needs every part, OR any, NOT none, NEAR/n both sides in one sentence with at
    most n words between them (NEAR/n/any: in one field, across sentences), PRE/n the same with a mention

@@ -202,15 +202,19 @@ _OTHER_STORY = re.compile(
     r"[ \t]*[:»›|>][^\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
+_FEED_FOOTER = re.compile(r"The post [^\n]{1,300}? appeared first on [^\n]*")
+"""The line a WordPress feed ends each item's description with, naming the item's own headline again."""
 
 
 def without_other_stories(text: str) -> str:
     """`text` with every line that links to another story ("Read more: ...", "Related: ...", as pages and feed
     items carry them, and extraction keeps some) blanked out, offsets unchanged: another story's headline is
-    not this article's news ("Read more: Coalition air strikes hit refineries" under a rail strike report)."""
-    if _OTHER_STORY.search(text) is None:
-        return text
-    return _OTHER_STORY.sub(lambda found: " " * len(found.group()), text)
+    not this article's news ("Read more: Coalition air strikes hit refineries" under a rail strike report). So
+    is a feed's footer ("The post ... appeared first on ..."): the headline once more, out of its context."""
+    for pattern in (_OTHER_STORY, _FEED_FOOTER):
+        if pattern.search(text) is not None:
+            text = pattern.sub(lambda found: " " * len(found.group()), text)
+    return text
 
 
 class Sentences:

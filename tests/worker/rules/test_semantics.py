@@ -325,6 +325,8 @@ def test_a_mention_two_terms_of_an_or_match_is_the_first_ones_in_every_process()
         ("Coalition air strikes hit refineries, the union said. Read more: the strike timetable", {"strikes"}),
         ("Qasem Soleimani was named. Related: the strike timetable", {"commanders"}),
         ("Readers saw coalition air strikes on the news", {"strikes"}),
+        ("The post Coalition air strikes hit refineries appeared first on Daily Wire Feed.", set()),  # a feed's footer
+        ("Coalition air strikes hit refineries. The post Talks resume appeared first on Daily Wire Feed.", {"strikes"}),
     ],
 )
 def test_a_line_linking_to_another_story_is_not_the_article(line: str, expected: set[str]) -> None:
