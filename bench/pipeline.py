@@ -309,12 +309,13 @@ def scan_mode(env: dict[str, str], corpus: Path, pages: list[bytes]) -> tuple[st
         if warm.error:
             print(f"  scan warm-up: {warm.error}", file=sys.stderr)
 
+    scanned: list[Any] = []
+
     def timed() -> float:
         started = time.perf_counter()
         scanned[:] = scan(runtime, [str(corpus)])
         return time.perf_counter() - started
 
-    scanned: list[Any] = []
     elapsed, bare = around(pages, timed)
     stored = [s for s in scanned if s.result is not None]
     errors = [s.error for s in scanned if s.error]

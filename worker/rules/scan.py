@@ -32,6 +32,7 @@ import ahocorasick
 from newswatch.worker.rules import term_cache
 from newswatch.worker.rules.lexicon import inflections
 from newswatch.worker.rules.text import (
+    APOSTROPHE_CHARS,
     ARABIC_PARTICLES,
     Sentences,
     Token,
@@ -68,7 +69,7 @@ character class lets the regex engine skip ahead to candidates in C, several tim
 _WORD_REST = re.compile(r"[^\W_]*")
 """Letters and digits from a position on: exactly the characters `str.isalnum` admits."""
 _NEXT_WORD = re.compile(r"[\s\-‐‑–—]*([^\W_]+(?:['’][^\W_]+)*)")
-_DASH_CHARS = {c: "-" for c in "‐‑‒–—―"} | {c: "'" for c in "’‘ʼ´"}
+_DASH_CHARS = {c: "-" for c in "‐‑‒–—―"} | dict.fromkeys(APOSTROPHE_CHARS, "'")
 
 
 class Occurrence(NamedTuple):
@@ -276,7 +277,7 @@ def _wide_gaps(text: str) -> list[tuple[int, int]]:
     view = text  # one character for each of the text's: spacing and hyphens a space, anything else a letter
     if not view.isascii():
         for ch in _non_ascii(text):
-            view = view.replace(ch, " " if ch.isspace() or ch in _HYPHENS else "'" if ch in _APOSTROPHES else "x")
+            view = view.replace(ch, " " if ch.isspace() or ch in _HYPHENS else "'" if ch in APOSTROPHE_CHARS else "x")
     if "'" in view:
         view = _PLURAL_POSSESSIVE.sub(" ", view)
     # A blank line is never a wide gap: out of the way first, as it is in every text with paragraphs.
@@ -310,7 +311,6 @@ def _wide_gap(text: str, start: int, end: int) -> bool:
 
 
 _HYPHENS = "-\u2010\u2011"
-_APOSTROPHES = "\u2019\u02bc"
 _PLURAL_POSSESSIVE = re.compile(r"(?<=[sS])'(?=\s)")
 """The apostrophe of a plural possessive ("novices' chase", "the pilots’ base"): a word's end, as a space is."""
 _ASCII_SPACING = bytes.maketrans(b"\t\n\r\f\v-", b"      ")

@@ -18,7 +18,9 @@ from newswatch.worker.rules.lexicon import lend_to_simplemma
 lend_to_simplemma()  # nothing is read yet: simplemma's first English lookup reads the cached dictionary
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'"})
+APOSTROPHE_CHARS = "’‘ʼ`´"
+"""Characters written for an apostrophe, each read as "'"."""
+_APOSTROPHES = str.maketrans(dict.fromkeys(APOSTROPHE_CHARS, "'"))
 ARABIC_PARTICLES = frozenset({"al", "el", "ad", "ar", "as", "ash", "at", "az", "an", "ul", "ud", "ed", "es", "et"})
 """Article particles of transliterated Arabic names ("al-Muhandis", "el-Sisi", "ad-Dawla")."""
 
