@@ -87,7 +87,7 @@ def rule_anchors(rule: ParsedRule) -> list[tuple[str, str, float]] | None:
     if (rule.spec.threshold or 0.0) <= 0:
         return None  # the threshold holds with no mention at all
     found: list[tuple[str, str, float]] = []
-    for tree, weight in rule.weighted:
+    for tree, weight, _ in rule.weighted:
         if weight > 0:
             anchors = query_anchors(tree)
             if anchors is None:

@@ -151,7 +151,7 @@ class RulePlan:
         "plain",
     )
 
-    def __init__(self, rule: ParsedRule, tree: Clause | None, weighted: list[tuple[Clause, float]]) -> None:
+    def __init__(self, rule: ParsedRule, tree: Clause | None, weighted: list[tuple[Clause, float, bool]]) -> None:
         spec = rule.spec
         self.rule = rule
         self.name = spec.name
@@ -166,11 +166,12 @@ class RulePlan:
         self.fields = tuple(sorted(set(spec.fields)))
         """The fields the rule looks in."""
         self.tree = tree
-        self.weighted = tuple((clause, weight, needs(clause.node)) for clause, weight in weighted)
-        """Weighted terms: (clause, weight, anchors): a term none of whose anchors occurs is not evaluated."""
+        self.weighted = tuple((clause, weight, needs(clause.node), local) for clause, weight, local in weighted)
+        """Weighted terms: (clause, weight, anchors, whether it counts only in its own sentence): a term none of
+        whose anchors occurs is not evaluated."""
         by_anchor: dict[Anchor, list[int]] = defaultdict(list)
         always: list[int] = []
-        for position, (_, _, groups) in enumerate(self.weighted):
+        for position, (_, _, groups, _) in enumerate(self.weighted):
             if not groups:
                 always.append(position)
             for anchor in min(groups, key=len, default=()):
@@ -220,7 +221,7 @@ class CompiledRules:
         self._lists: set[str] = set()
         for number, rule in enumerate(rules):
             tree = self._compile(rule.tree) if rule.tree is not None else None
-            weighted = [(self._compile(node), weight) for node, weight in rule.weighted]
+            weighted = [(self._compile(node), weight, local) for node, weight, local in rule.weighted]
             self.plans.append(RulePlan(rule, tree, weighted))
             anchors = rule_anchors(rule)
             if anchors is None:

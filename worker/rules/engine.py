@@ -17,6 +17,8 @@ Semantics, in evaluation order:
    alone counts as the member says (`surname:`, see `persons`).
 5. A rule with weighted `terms` adds each term's weight for every sentence that mentions it (negative
    weights subtract) and holds when the sum reaches its `threshold` (and its `query`, if it has one, holds).
+   A negative term with `scope: sentence` takes off at most what its own sentence scored (positive terms
+   first, then the negative ones in the file's order): it cancels that sentence's terms, never another's.
    A sentence whose score a negative term brought to zero or below shows no evidence: its mentions are not
    the hit's ("no intention of entering Syrian territory").
 6. A rule hits when it holds and it has at least `min_mentions` mentions. Its first snippet is the sentence
@@ -407,15 +409,18 @@ def evaluate(context: ArticleContext, plan: RulePlan, *, full_score: bool = True
             if terms is negative and total < threshold and not full_score:
                 return Outcome(plan, None, f"threshold: {threshold:g} (score of its positive terms {total:g})")
             for position in terms:
-                clause, weight, needs = weighted[position]
+                clause, weight, needs, local = weighted[position]
                 if len(needs) > 1 and any(group.isdisjoint(present) for group in needs):
                     continue  # a part of it has none of its terms here: it adds nothing
                 mentions = evaluator.evaluate(clause) or []
                 # Each sentence counts once: a NEAR pair, or a phrase inside another term, is one mention.
                 places = {(o.field, o.sentence) for o, _, _ in mentions}
-                total += weight * len(places)
                 for place in places:
-                    scores[place] = scores.get(place, 0.0) + weight
+                    score = scores.get(place, 0.0)
+                    # `scope: sentence`: it takes off at most what its own sentence has scored.
+                    change = max(weight, -max(score, 0.0)) if local else weight
+                    total += change
+                    scores[place] = score + change
                 if weight > 0:
                     scored += mentions
         if total < threshold:
@@ -448,7 +453,7 @@ def partial_matches(context: ArticleContext, plan: RulePlan) -> list[str]:
     """The words, phrases and entity lists of a rule that occur in the article, each with its first mention."""
     evaluator = _Evaluator(context, plan.fields)
     found = []
-    stack: list[Clause] = ([plan.tree] if plan.tree is not None else []) + [c for c, _, _ in plan.weighted]
+    stack: list[Clause] = ([plan.tree] if plan.tree is not None else []) + [c for c, *_ in plan.weighted]
     while stack:
         clause = stack.pop(0)
         if isinstance(clause, (WordsClause, EntityClause)):

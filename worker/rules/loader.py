@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator, model_validator
 
 from newswatch.worker.durations import parse_duration
 from newswatch.worker.errors import RuleError, RulesFileError
@@ -106,6 +106,17 @@ class WeightedTerm(BaseModel):
 
     query: str = Field(min_length=1, description="A query in the same language as a rule's `query`.")
     weight: float = Field(description="Added for each mention; negative weights count against the rule.")
+    scope: Literal["article", "sentence"] = Field(
+        default="article",
+        description="Where a negative weight counts: against the whole article's score (the default), or, with "
+        "`sentence`, only against what its own sentence scored, never below zero there.",
+    )
+
+    @model_validator(mode="after")
+    def _sentence_scope_is_negative(self) -> WeightedTerm:
+        if self.scope == "sentence" and self.weight >= 0:
+            raise ValueError("`scope: sentence` is for a negative weight (it cancels what its sentence scored)")
+        return self
 
 
 class Examples(BaseModel):
@@ -193,7 +204,7 @@ class ParsedRule(BaseModel):
 
     spec: RuleModel
     tree: Any  # worker.rules.query.Node, or None for a rule of weighted terms only
-    weighted: tuple[tuple[Any, float], ...] = ()  # (query tree, weight)
+    weighted: tuple[tuple[Any, float, bool], ...] = ()  # (query tree, weight, counted only in its own sentence)
     line: int = 1
     example_lines: dict[str, int] = {}
     """Where `examples.match` and `examples.no_match` stand in the file."""
@@ -234,7 +245,10 @@ def check_rules(text: str, *, file: str, channels: Collection[str] | None = None
             ParsedRule(
                 spec=model,
                 tree=check.tree,
-                weighted=tuple(zip(check.terms, (term.weight for term in model.terms), strict=True)),
+                weighted=tuple(
+                    (tree, term.weight, term.scope == "sentence")
+                    for tree, term in zip(check.terms, model.terms, strict=True)
+                ),
                 line=raw.where[0],
                 example_lines=(
                     {kind: at[0] for kind, at in raw_examples.value_at.items()}

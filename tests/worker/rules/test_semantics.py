@@ -233,6 +233,43 @@ def test_a_long_name_in_another_spelling_matches_but_not_a_word_sharing_its_cons
     assert (_rules(PLACES, text) == {"crossings"}) is matched
 
 
+def _scoped(scope: str) -> object:
+    return parse_rules(
+        "rules:\n  - name: crossings\n    threshold: 3\n    terms:\n"
+        "      - {query: 'crossed NEAR/4 border', weight: 3}\n"
+        f"      - {{query: '\"file photo\"', weight: -9, scope: {scope}}}\n",
+        file=f"{scope}.yaml",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "article", "sentence"),
+    [
+        # the caption's negative is larger than its sentence's score: in the article's sum it also cancels the
+        # crossing the headline reports; kept to its sentence, it cancels the caption alone
+        ("Refugees crossed the border overnight.\nFILE PHOTO: refugees crossed the border in 2015.", False, True),
+        ("FILE PHOTO: refugees crossed the border in 2015.", False, False),
+        ("Refugees crossed the border overnight.\nA file photo of the camp.", False, True),  # nothing there to cancel
+        ("Refugees crossed the border overnight.", True, True),
+    ],
+)
+def test_a_negative_term_scoped_to_its_sentence_cancels_only_what_that_sentence_scored(
+    text: str, article: bool, sentence: bool
+) -> None:
+    assert (_rules(_scoped("article"), text) == {"crossings"}) is article
+    assert (_rules(_scoped("sentence"), text) == {"crossings"}) is sentence
+
+
+def test_a_sentence_scope_is_for_negative_weights() -> None:
+    from newswatch.worker.errors import RuleError
+
+    with pytest.raises(RuleError, match="scope: sentence"):
+        parse_rules(
+            "rules:\n  - name: a\n    threshold: 3\n    terms: [{query: x, weight: 3, scope: sentence}]\n",
+            file="r.yaml",
+        )
+
+
 def test_a_rule_needs_a_query_or_weighted_terms_with_a_threshold() -> None:
     from newswatch.worker.errors import RuleError
 
