@@ -166,7 +166,9 @@ class RulePlan:
         self.fields = tuple(sorted(set(spec.fields)))
         """The fields the rule looks in."""
         self.tree = tree
-        self.weighted = tuple((clause, weight, needs(clause.node), local) for clause, weight, local in weighted)
+        self.weighted = tuple(
+            (clause, weight, needs(clause.node), sentence_only) for clause, weight, sentence_only in weighted
+        )
         """Weighted terms: (clause, weight, anchors, whether it counts only in its own sentence): a term none of
         whose anchors occurs is not evaluated."""
         by_anchor: dict[Anchor, list[int]] = defaultdict(list)
@@ -221,7 +223,7 @@ class CompiledRules:
         self._lists: set[str] = set()
         for number, rule in enumerate(rules):
             tree = self._compile(rule.tree) if rule.tree is not None else None
-            weighted = [(self._compile(node), weight, local) for node, weight, local in rule.weighted]
+            weighted = [(self._compile(node), weight, sentence_only) for node, weight, sentence_only in rule.weighted]
             self.plans.append(RulePlan(rule, tree, weighted))
             anchors = rule_anchors(rule)
             if anchors is None:

@@ -409,7 +409,7 @@ def evaluate(context: ArticleContext, plan: RulePlan, *, full_score: bool = True
             if terms is negative and total < threshold and not full_score:
                 return Outcome(plan, None, f"threshold: {threshold:g} (score of its positive terms {total:g})")
             for position in terms:
-                clause, weight, needs, local = weighted[position]
+                clause, weight, needs, sentence_only = weighted[position]
                 if len(needs) > 1 and any(group.isdisjoint(present) for group in needs):
                     continue  # a part of it has none of its terms here: it adds nothing
                 mentions = evaluator.evaluate(clause) or []
@@ -418,7 +418,7 @@ def evaluate(context: ArticleContext, plan: RulePlan, *, full_score: bool = True
                 for place in places:
                     score = scores.get(place, 0.0)
                     # `scope: sentence`: it takes off at most what its own sentence has scored.
-                    change = max(weight, -max(score, 0.0)) if local else weight
+                    change = max(weight, -max(score, 0.0)) if sentence_only else weight
                     total += change
                     scores[place] = score + change
                 if weight > 0:
